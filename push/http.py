@@ -1,0 +1,104 @@
+"""The JSON API conventions of the push endpoints, applied once by `json_api`.
+
+Every answer is a JSON object with `success` and, on failure, a `message` written for the
+app's developers. Nothing from an exception is echoed to the client. The checks run in the
+order a client can act on: method (405), authentication (401), CSRF for session users
+(403), body size (413), content type (415), then the body itself (400).
+"""
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
+
+from push.conf import push_settings
+
+logger = logging.getLogger(__name__)
+
+JsonView = Callable[[HttpRequest, dict[str, Any]], JsonResponse]
+
+
+class BadRequest(Exception):
+    """A client error a view reports as `{"success": false, "message": ...}`."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def error_response(message: str, status: int) -> JsonResponse:
+    """Return the API's error shape."""
+    return JsonResponse({"success": False, "message": message}, status=status)
+
+
+class _CsrfCheck(CsrfViewMiddleware):
+    def _reject(self, request: HttpRequest, reason: str) -> str:
+        return reason
+
+
+def _csrf_failure(request: HttpRequest) -> str | None:
+    """Return why the request fails Django's CSRF check, or None if it passes."""
+    check = _CsrfCheck(lambda req: None)
+    check.process_request(request)
+    return check.process_view(request, None, (), {})
+
+
+def _read_json_object(request: HttpRequest, limit: int) -> dict[str, Any]:
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    try:
+        declared_length = int(declared)
+    except ValueError:
+        raise BadRequest("Invalid Content-Length header.") from None
+    if declared_length > limit:
+        raise BadRequest(f"Request body is larger than {limit} bytes.", status=413)
+    raw = request.read(limit + 1)
+    if len(raw) > limit:
+        raise BadRequest(f"Request body is larger than {limit} bytes.", status=413)
+    if not raw.strip():
+        return {}
+    content_type = request.content_type or ""
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise BadRequest("Content-Type must be application/json.", status=415)
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BadRequest("Request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise BadRequest("Request body must be a JSON object.")
+    return body
+
+
+def json_api(methods: Iterable[str]) -> Callable[[JsonView], Callable[..., JsonResponse]]:
+    """Wrap `view(request, body)` with the API's method, auth, CSRF and body rules."""
+    allowed = tuple(method.upper() for method in methods)
+
+    def decorator(view: JsonView) -> Callable[..., JsonResponse]:
+        @csrf_exempt  # checked below, after authentication, and only for session users
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+            if request.method not in allowed:
+                response = error_response(f"Method {request.method} not allowed.", 405)
+                response.headers["Allow"] = ", ".join(allowed)
+                return response
+            if not request.user.is_authenticated:
+                return error_response(
+                    "Authentication credentials were not provided or are invalid.", 401
+                )
+            reason = _csrf_failure(request)
+            if reason is not None:
+                return error_response(f"CSRF check failed: {reason}", 403)
+            try:
+                body = _read_json_object(request, push_settings.MAX_REQUEST_BYTES)
+                return view(request, body, *args, **kwargs)
+            except BadRequest as exc:
+                return error_response(exc.message, exc.status)
+
+        return wrapper
+
+    return decorator

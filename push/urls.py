@@ -1,0 +1,11 @@
+from django.urls import path
+
+from push import views
+
+app_name = "push"
+
+urlpatterns = [
+    path("push-tokens/", views.save_push_token, name="save_push_token"),
+    path("push-tokens/remove/", views.remove_push_token, name="remove_push_token"),
+    path("push-tokens/test/", views.send_test_notification, name="test_notification"),
+]

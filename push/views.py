@@ -1,0 +1,74 @@
+"""The device-token API the mobile app calls (paths and JSON keys fixed by the app)."""
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+
+from push.devices import register_device, remove_device
+from push.http import BadRequest, error_response, json_api
+from push.models import DeviceType, PushToken
+from push.tokens import MAX_TOKEN_LENGTH, is_expo_push_token
+
+TEST_TITLE = "Test Notification"
+TEST_BODY = "This is a test notification from UniTrade!"
+TEST_DATA = {"type": "test"}
+
+
+def _token_from(body: dict[str, Any]) -> str:
+    token = body.get("token")
+    if token is None or token == "":
+        raise BadRequest("Token is required")
+    if not isinstance(token, str):
+        raise BadRequest("Token must be a string")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise BadRequest(f"Token must be at most {MAX_TOKEN_LENGTH} characters")
+    if not is_expo_push_token(token):
+        raise BadRequest("Invalid token format")
+    return token
+
+
+def _device_type_from(body: dict[str, Any]) -> str:
+    device_type = body.get("device_type", DeviceType.ANDROID)
+    if device_type not in DeviceType.values:
+        raise BadRequest(f"device_type must be one of: {', '.join(DeviceType.values)}")
+    return device_type
+
+
+@json_api(methods=["POST"])
+def save_push_token(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
+    """Register the caller's device, taking it over if another account held it."""
+    token = _token_from(body)
+    device_type = _device_type_from(body)
+    _, created = register_device(request.user, token, device_type)
+    return JsonResponse(
+        {"success": True, "message": "Token saved successfully", "created": created}
+    )
+
+
+@json_api(methods=["POST"])
+def remove_push_token(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
+    """Delete the caller's own token; anyone else's is left alone (deleted: 0)."""
+    deleted = remove_device(request.user, _token_from(body))
+    return JsonResponse(
+        {"success": True, "message": "Token removed successfully", "deleted": deleted}
+    )
+
+
+@json_api(methods=["POST"])
+def send_test_notification(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
+    """Send a test notification to the caller's devices (DEBUG, or staff in production)."""
+    if not (settings.DEBUG or request.user.is_staff):
+        return error_response("Test notifications are only available to staff.", 403)
+    devices = PushToken.objects.filter(user=request.user, is_active=True).count()
+    if not devices:
+        return JsonResponse({"success": False, "message": "No push tokens registered for user"})
+    # Delivery comes with the delivery engine; until then, answer what would be sent.
+    return JsonResponse(
+        {
+            "success": True,
+            "message": "Notification would be sent",
+            "sent_to": devices,
+            "details": {"title": TEST_TITLE, "body": TEST_BODY, "data": TEST_DATA},
+        }
+    )

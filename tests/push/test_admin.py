@@ -1,0 +1,45 @@
+"""The admin never shows a whole token in its lists, and can deactivate tokens."""
+
+import pytest
+
+from push.models import NotificationLog, PushToken
+from tests.conftest import VALID_TOKEN
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
+    client.force_login(admin)
+    return client
+
+
+def test_token_list_masks_tokens(staff_client, user):
+    PushToken.objects.create(user=user, token=VALID_TOKEN)
+    response = staff_client.get("/admin/push/pushtoken/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert VALID_TOKEN not in page
+    assert VALID_TOKEN[:20] + "…" in page
+
+
+def test_deactivate_action(staff_client, user):
+    token = PushToken.objects.create(user=user, token=VALID_TOKEN)
+    response = staff_client.post(
+        "/admin/push/pushtoken/",
+        {"action": "deactivate_tokens", "_selected_action": [token.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    token.refresh_from_db()
+    assert token.is_active is False
+
+
+def test_notification_log_list_and_filters(staff_client, user):
+    NotificationLog.objects.create(user=user, type="order", title="New Order!", body="b")
+    response = staff_client.get(
+        "/admin/push/notificationlog/?type__exact=order&successful__exact=0"
+    )
+    assert response.status_code == 200
+    assert "New Order!" in response.content.decode()

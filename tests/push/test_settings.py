@@ -1,0 +1,36 @@
+"""PUSH_NOTIFICATIONS: defaults in one place, unknown keys are an error."""
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from push.checks import E001_INVALID_SETTINGS
+from push.conf import DEFAULTS, push_settings
+from push.exceptions import PushConfigurationError
+
+
+def test_defaults_apply_when_unset(settings):
+    settings.PUSH_NOTIFICATIONS = {}
+    assert push_settings.MAX_REQUEST_BYTES == DEFAULTS["MAX_REQUEST_BYTES"]
+
+
+def test_project_values_override_defaults_and_are_read_lazily(settings):
+    settings.PUSH_NOTIFICATIONS = {"EXPO_BASE_URL": "http://127.0.0.1:1/--/api/v2/push"}
+    assert push_settings.EXPO_BASE_URL == "http://127.0.0.1:1/--/api/v2/push"
+
+
+def test_unknown_keys_are_a_configuration_error(settings):
+    settings.PUSH_NOTIFICATIONS = {"TRANSPORTS": "x", "EXPO_TOKEN": "y"}
+    with pytest.raises(PushConfigurationError, match="EXPO_TOKEN, TRANSPORTS"):
+        _ = push_settings.TRANSPORT
+
+
+def test_unknown_keys_fail_the_system_check(settings):
+    settings.PUSH_NOTIFICATIONS = {"TYPO": 1}
+    with pytest.raises(SystemCheckError, match=E001_INVALID_SETTINGS):
+        call_command("check")
+
+
+def test_unknown_attribute():
+    with pytest.raises(AttributeError):
+        _ = push_settings.NOT_A_SETTING

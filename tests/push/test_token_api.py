@@ -1,0 +1,143 @@
+"""The device-token endpoints: the mobile app's paths, fields and answers."""
+
+import pytest
+
+from push.models import PushToken
+from tests.conftest import OTHER_TOKEN, VALID_TOKEN
+
+pytestmark = pytest.mark.django_db
+
+REGISTER = "/api/users/push-tokens/"
+REMOVE = "/api/users/push-tokens/remove/"
+TEST = "/api/users/push-tokens/test/"
+
+
+def post(client, path, body):
+    return client.post(path, body, content_type="application/json")
+
+
+def test_register_creates_a_token(api, user):
+    response = post(api, REGISTER, {"token": VALID_TOKEN, "device_type": "ios"})
+    assert response.status_code == 200
+    assert response.json() == {
+        "success": True,
+        "message": "Token saved successfully",
+        "created": True,
+    }
+    token = PushToken.objects.get()
+    assert (token.user, token.token, token.device_type, token.is_active) == (
+        user,
+        VALID_TOKEN,
+        "ios",
+        True,
+    )
+
+
+def test_device_type_defaults_to_android(api):
+    post(api, REGISTER, {"token": OTHER_TOKEN})
+    assert PushToken.objects.get().device_type == "android"
+
+
+def test_reregistering_reactivates_and_is_not_created(api, user):
+    post(api, REGISTER, {"token": VALID_TOKEN})
+    PushToken.objects.update(is_active=False)
+    response = post(api, REGISTER, {"token": VALID_TOKEN, "device_type": "ios"})
+    assert response.json()["created"] is False
+    token = PushToken.objects.get()
+    assert token.is_active is True
+    assert token.device_type == "ios"
+
+
+def test_a_device_switching_accounts_moves_its_token(api, other_api, user, other_user):
+    post(api, REGISTER, {"token": VALID_TOKEN})
+    response = post(other_api, REGISTER, {"token": VALID_TOKEN})
+    assert response.status_code == 200
+    assert response.json()["created"] is False
+    token = PushToken.objects.get()
+    assert token.user == other_user
+    assert not user.push_tokens.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "Token is required"),
+        ({"token": ""}, "Token is required"),
+        ({"token": None}, "Token is required"),
+        ({"token": 12345}, "Token must be a string"),
+        ({"token": ["ExponentPushToken[abc]"]}, "Token must be a string"),
+        ({"token": "ExponentPushToken[" + "a" * 300 + "]"}, "Token must be at most 255 characters"),
+        ({"token": "not-a-token"}, "Invalid token format"),
+        ({"token": "ExponentPushToken[]"}, "Invalid token format"),
+        ({"token": "ExponentPushToken[abc] "}, "Invalid token format"),
+        ({"token": "ExponentPushToken[a b]"}, "Invalid token format"),
+        ({"token": "ExponentPushToken[a\x00b]"}, "Invalid token format"),
+        ({"token": "ExponentPushToken[ab\u00e9]"}, "Invalid token format"),
+        (
+            {"token": VALID_TOKEN, "device_type": "windows"},
+            "device_type must be one of: ios, android",
+        ),
+        ({"token": VALID_TOKEN, "device_type": None}, "device_type must be one of: ios, android"),
+        (
+            {"token": VALID_TOKEN, "device_type": ["ios"]},
+            "device_type must be one of: ios, android",
+        ),
+    ],
+)
+def test_register_rejects_bad_fields(api, body, message):
+    response = post(api, REGISTER, body)
+    assert response.status_code == 400
+    assert response.json() == {"success": False, "message": message}
+    assert not PushToken.objects.exists()
+
+
+def test_remove_deletes_own_token(api, user):
+    post(api, REGISTER, {"token": VALID_TOKEN})
+    response = post(api, REMOVE, {"token": VALID_TOKEN})
+    assert response.status_code == 200
+    assert response.json() == {
+        "success": True,
+        "message": "Token removed successfully",
+        "deleted": 1,
+    }
+    assert not PushToken.objects.exists()
+
+
+def test_remove_leaves_someone_elses_token_alone(api, other_api, other_user):
+    post(other_api, REGISTER, {"token": VALID_TOKEN})
+    response = post(api, REMOVE, {"token": VALID_TOKEN})
+    assert response.status_code == 200
+    assert response.json()["deleted"] == 0
+    assert PushToken.objects.get().user == other_user
+
+
+def test_remove_validates_the_token(api):
+    assert post(api, REMOVE, {}).json() == {"success": False, "message": "Token is required"}
+    assert post(api, REMOVE, {"token": 5}).status_code == 400
+
+
+def test_test_endpoint_without_devices(api, settings):
+    settings.DEBUG = True
+    response = post(api, TEST, {})
+    assert response.status_code == 200
+    assert response.json() == {"success": False, "message": "No push tokens registered for user"}
+
+
+def test_test_endpoint_with_a_device(api, settings):
+    settings.DEBUG = True
+    post(api, REGISTER, {"token": VALID_TOKEN})
+    response = api.generic("POST", TEST)  # the guide's curl sends no body at all
+    assert response.status_code == 200
+    assert response.json()["success"] is True
+    assert response.json()["sent_to"] == 1
+
+
+def test_test_endpoint_is_staff_only_in_production(api, user, settings):
+    settings.DEBUG = False
+    post(api, REGISTER, {"token": VALID_TOKEN})
+    response = post(api, TEST, {})
+    assert response.status_code == 403
+    assert response.json()["success"] is False
+    user.is_staff = True
+    user.save()
+    assert post(api, TEST, {}).status_code == 200

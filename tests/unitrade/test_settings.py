@@ -1,0 +1,89 @@
+"""Settings come from the environment; production refuses to start without a secret key."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from unitrade.env import env_bool, env_list
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1", True),
+        ("true", True),
+        ("YES", True),
+        ("on", True),
+        ("0", False),
+        ("False", False),
+        ("no", False),
+        ("off", False),
+        ("", True),
+    ],
+)
+def test_env_bool(monkeypatch, raw, expected):
+    monkeypatch.setenv("X_FLAG", raw)
+    assert env_bool("X_FLAG", default=True) is expected
+
+
+def test_env_bool_rejects_other_words(monkeypatch):
+    monkeypatch.setenv("X_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="X_FLAG"):
+        env_bool("X_FLAG", default=False)
+
+
+def test_env_list(monkeypatch):
+    monkeypatch.setenv("X_HOSTS", " a.example , b.example,, ")
+    assert env_list("X_HOSTS", default=["d"]) == ["a.example", "b.example"]
+    monkeypatch.setenv("X_HOSTS", "")
+    assert env_list("X_HOSTS", default=["d"]) == ["d"]
+
+
+def _load_settings(**env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    clean.update(env)
+    code = (
+        "from django.conf import settings; "
+        "print(settings.DEBUG, settings.DATABASES['default']['ENGINE'], settings.ALLOWED_HOSTS)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "unitrade.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_without_secret_key_fails_clearly():
+    result = _load_settings(DJANGO_DEBUG="off")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_production_settings_from_environment():
+    result = _load_settings(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="s" * 50,
+        DJANGO_ALLOWED_HOSTS="api.unitrade.example",
+        DATABASE_URL="postgres://u:p@db.example:5432/unitrade",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "False",
+        "django.db.backends.postgresql",
+        "['api.unitrade.example']",
+    ]
+
+
+def test_development_defaults_to_sqlite():
+    result = _load_settings()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:2] == ["True", "django.db.backends.sqlite3"]
