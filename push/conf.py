@@ -16,6 +16,27 @@ DEFAULTS: dict[str, Any] = {
     "EXPO_BASE_URL": "https://exp.host/--/api/v2/push",
     # Enhanced push security: sent as `Authorization: Bearer` when set.
     "EXPO_ACCESS_TOKEN": None,
+    # Expo transport: requests in flight, notifications a second (None: no limit), timeouts.
+    "CONCURRENCY": 6,
+    "RATE_LIMIT_PER_SECOND": 600,
+    "CONNECT_TIMEOUT": 5.0,
+    "READ_TIMEOUT": 30.0,
+    # Attempts per request on 429, 5xx, timeouts and connection errors; backoff doubles from
+    # RETRY_BACKOFF_SECONDS up to RETRY_BACKOFF_MAX_SECONDS, with full jitter.
+    "RETRY_ATTEMPTS": 4,
+    "RETRY_BACKOFF_SECONDS": 1.0,
+    "RETRY_BACKOFF_MAX_SECONDS": 30.0,
+    # Expo message fields added to every message, then per notification type.
+    "DEFAULT_MESSAGE_OPTIONS": {"sound": "default", "priority": "high"},
+    "TYPE_MESSAGE_OPTIONS": {},
+    # Largest JSON of title, subtitle, body and data; Expo refuses 4096 bytes and more.
+    "MAX_PAYLOAD_BYTES": 3072,
+    # Users per database round trip when sending in bulk.
+    "BATCH_SIZE": 500,
+    # Deliveries of one notification before it fails; a transient failure waits
+    # DELIVERY_RETRY_SECONDS, doubling each time, before the next.
+    "MAX_DELIVERY_ATTEMPTS": 6,
+    "DELIVERY_RETRY_SECONDS": 30.0,
     # Largest request body the token endpoints accept, in bytes (413 above it).
     "MAX_REQUEST_BYTES": 16 * 1024,
 }

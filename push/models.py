@@ -20,6 +20,24 @@ class NotificationType(models.TextChoices):
     SYSTEM = "system", "System"
 
 
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class DeliveryStatus(models.TextChoices):
+    ACCEPTED = "accepted", "Accepted by Expo"
+    RETRYING = "retrying", "Not accepted yet"
+    FAILED = "failed", "Failed"
+
+
+class ReceiptStatus(models.TextChoices):
+    OK = "ok", "Delivered to Apple/Google"
+    ERROR = "error", "Error"
+
+
 class PushToken(models.Model):
     """An Expo push token: one device, owned by the account that registered it last."""
 
@@ -57,12 +75,60 @@ class NotificationLog(models.Model):
     data = models.JSONField(null=True, blank=True)
     sent_to_tokens = models.IntegerField(default=0)
     successful = models.BooleanField(default=False)
+    # The last error, also while the notification is still pending a retry.
     error_message = models.TextField(null=True, blank=True)  # noqa: DJ001 (the guide's field)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Delivery state: the log row is also the outbox entry that workers deliver from.
+    status = models.CharField(
+        max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Expo message fields besides title, body and data (sound, priority, channelId, ...).
+    options = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "-created_at"], name="push_log_user_created")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="push_log_user_created"),
+            models.Index(fields=["status", "next_attempt_at"], name="push_log_due"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} to user {self.user_id}: {self.title}"
+
+
+class PushDelivery(models.Model):
+    """One notification to one device: Expo's ticket, then its receipt."""
+
+    notification = models.ForeignKey(
+        NotificationLog, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    # The token may be deleted later; the copy keeps the record readable.
+    push_token = models.ForeignKey(
+        PushToken, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
+    )
+    token = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices)
+    ticket_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    error = models.CharField(max_length=64, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+    receipt_status = models.CharField(
+        max_length=10, choices=ReceiptStatus.choices, blank=True, default=""
+    )
+    receipt_error = models.CharField(max_length=64, blank=True, default="")
+    receipt_checked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "push deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "token"], name="push_delivery_one_per_device"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} to {mask_token(self.token)}"

@@ -5,14 +5,21 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
+import push
 from push.devices import register_device, remove_device
 from push.http import BadRequest, error_response, json_api
-from push.models import DeviceType, PushToken
+from push.models import DeviceType, NotificationStatus, PushToken
 from push.tokens import MAX_TOKEN_LENGTH, is_expo_push_token
 
 TEST_TITLE = "Test Notification"
 TEST_BODY = "This is a test notification from UniTrade!"
 TEST_DATA = {"type": "test"}
+TEST_MESSAGES = {
+    NotificationStatus.SENT: "Notification sent successfully",
+    NotificationStatus.PENDING: "Notification queued for delivery",
+    NotificationStatus.FAILED: "Failed to send push notification",
+    NotificationStatus.SKIPPED: "Notification not sent",
+}
 
 
 def _token_from(body: dict[str, Any]) -> str:
@@ -63,12 +70,17 @@ def send_test_notification(request: HttpRequest, body: dict[str, Any]) -> JsonRe
     devices = PushToken.objects.filter(user=request.user, is_active=True).count()
     if not devices:
         return JsonResponse({"success": False, "message": "No push tokens registered for user"})
-    # Delivery comes with the delivery engine; until then, answer what would be sent.
+    notification = push.send(request.user, TEST_TITLE, TEST_BODY, data=TEST_DATA)
     return JsonResponse(
         {
-            "success": True,
-            "message": "Notification would be sent",
-            "sent_to": devices,
-            "details": {"title": TEST_TITLE, "body": TEST_BODY, "data": TEST_DATA},
+            "success": notification.status != NotificationStatus.FAILED,
+            "message": TEST_MESSAGES[notification.status],
+            # Until delivery runs (after commit, or in a worker) the devices it will target.
+            "sent_to": notification.sent_to_tokens or devices,
+            "details": {
+                "notification_id": notification.pk,
+                "status": notification.status,
+                "error": notification.error_message,
+            },
         }
     )

@@ -3,6 +3,8 @@
 import pytest
 from django.test import Client
 
+import push
+from tests.expo_server import ExpoServer
 from unitrade.access_tokens import issue_access_token
 
 VALID_TOKEN = "ExponentPushToken[xxxxxxxxxxxxxxxxxxxxxx]"
@@ -43,3 +45,39 @@ def api(user) -> Client:
 @pytest.fixture
 def other_api(other_user) -> Client:
     return bearer_client(other_user)
+
+
+@pytest.fixture(scope="session")
+def _expo_server():
+    with ExpoServer(rate_per_second=None, timeout_seconds=1.0) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def expo(_expo_server, settings):
+    """The loopback Expo server every test sends to, clean, with fast retries and timeouts."""
+    _expo_server.reset()
+    _expo_server.rate_per_second = None
+    _expo_server.latency = 0.0
+    _expo_server.access_token = None
+    settings.PUSH_NOTIFICATIONS = {
+        "EXPO_BASE_URL": _expo_server.url,
+        "RETRY_BACKOFF_SECONDS": 0.01,
+        "RETRY_BACKOFF_MAX_SECONDS": 0.05,
+        "READ_TIMEOUT": 0.5,
+        "CONNECT_TIMEOUT": 0.5,
+        "RATE_LIMIT_PER_SECOND": None,
+    }
+    push.outbox.clear()
+    return _expo_server
+
+
+def push_settings_update(settings, **values):
+    """Change some PUSH_NOTIFICATIONS keys for one test (pytest-django restores them)."""
+    settings.PUSH_NOTIFICATIONS = {**settings.PUSH_NOTIFICATIONS, **values}
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """`with committed(): ...` runs the on-commit callbacks of the block, as a commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

@@ -123,13 +123,37 @@ def test_test_endpoint_without_devices(api, settings):
     assert response.json() == {"success": False, "message": "No push tokens registered for user"}
 
 
-def test_test_endpoint_with_a_device(api, settings):
+def test_test_endpoint_sends_to_the_callers_devices(api, settings, expo, committed):
     settings.DEBUG = True
     post(api, REGISTER, {"token": VALID_TOKEN})
-    response = api.generic("POST", TEST)  # the guide's curl sends no body at all
+    with committed():
+        response = api.generic("POST", TEST)  # the guide's curl sends no body at all
     assert response.status_code == 200
-    assert response.json()["success"] is True
-    assert response.json()["sent_to"] == 1
+    body = response.json()
+    assert (body["success"], body["sent_to"]) == (True, 1)
+    assert body["details"]["status"] in {"pending", "sent"}
+    [message] = expo.delivered
+    assert message["to"] == VALID_TOKEN
+    assert message["title"] == "Test Notification"
+    assert message["body"] == "This is a test notification from UniTrade!"
+    assert message["data"]["type"] == "test"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_test_endpoint_answers_the_delivery_outcome(user, settings, expo):
+    from tests.conftest import bearer_client
+
+    settings.DEBUG = True
+    api = bearer_client(user)
+    post(api, REGISTER, {"token": VALID_TOKEN})
+    body = post(api, TEST, {}).json()
+    assert body["success"] is True
+    assert body["message"] == "Notification sent successfully"
+    expo.token_errors[VALID_TOKEN] = "InvalidCredentials"
+    body = post(api, TEST, {}).json()
+    assert body["success"] is False
+    assert body["message"] == "Failed to send push notification"
+    assert body["details"]["error"].startswith("InvalidCredentials")
 
 
 def test_test_endpoint_is_staff_only_in_production(api, user, settings):

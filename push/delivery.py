@@ -1,0 +1,291 @@
+"""The delivery engine: from pending NotificationLog rows to Expo tickets, recorded.
+
+Work goes in chunks of rows. For each chunk the engine makes a fixed number of queries
+(the users' active tokens, the devices already accepted on a retry, then the records of
+the answers), whatever the number of users or devices, and overlaps the database work of
+one chunk with the HTTP requests of the chunks before it.
+"""
+
+import logging
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+
+from django.db.models import F
+from django.utils import timezone
+
+from push.conf import push_settings
+from push.messages import build_payload
+from push.models import (
+    DeliveryStatus,
+    NotificationLog,
+    NotificationStatus,
+    PushDelivery,
+    PushToken,
+)
+from push.outcomes import NO_DEVICES
+from push.tokens import mask_token
+from push.transports import BaseTransport, OutgoingMessage, Ticket, get_transport
+from push.transports.base import PendingSend
+
+logger = logging.getLogger(__name__)
+
+# Chunks whose HTTP requests may be in flight while the next chunk is prepared.
+CHUNKS_IN_FLIGHT = 2
+
+
+@dataclass
+class DeliveryReport:
+    """What a delivery run did, notification by notification (the guide's summary keys)."""
+
+    total: int = 0
+    successful: int = 0
+    failed: int = 0
+    skipped: int = 0
+    pending: int = 0
+    devices: int = 0
+    deactivated_tokens: int = 0
+    errors: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict:
+        """Return the report as plain data (for JSON answers and command output)."""
+        report = asdict(self)
+        report["errors"] = dict(self.errors)
+        return report
+
+
+@dataclass
+class _Target:
+    notification: NotificationLog
+    token_id: int | None
+    token: str
+
+
+@dataclass
+class _Chunk:
+    notifications: list[NotificationLog]
+    targets: list[_Target]
+    already_accepted: dict[int, int]
+
+
+def deliver(
+    notifications: Iterable[list[NotificationLog]], transport: BaseTransport | None = None
+) -> DeliveryReport:
+    """Deliver chunks of pending notifications; update them in place and in the database."""
+    report = DeliveryReport()
+    transport = transport or get_transport()
+    in_flight: deque[tuple[_Chunk, PendingSend]] = deque()
+    with transport:
+        for rows in notifications:
+            chunk = _prepare([row for row in rows if row.status == NotificationStatus.PENDING])
+            messages = [
+                OutgoingMessage(target.token, _payload(target.notification))
+                for target in chunk.targets
+            ]
+            in_flight.append((chunk, transport.submit(messages)))
+            if len(in_flight) > CHUNKS_IN_FLIGHT:
+                _record(*in_flight.popleft(), report)
+        while in_flight:
+            _record(*in_flight.popleft(), report)
+    return report
+
+
+def deliver_ids(ids: Iterable[int], transport: BaseTransport | None = None) -> DeliveryReport:
+    """Deliver the pending notifications with these primary keys."""
+    return deliver(_load_in_chunks(list(ids)), transport)
+
+
+def _load_in_chunks(ids: list[int]) -> Iterator[list[NotificationLog]]:
+    size = push_settings.BATCH_SIZE
+    for start in range(0, len(ids), size):
+        yield list(
+            NotificationLog.objects.filter(
+                pk__in=ids[start : start + size], status=NotificationStatus.PENDING
+            )
+        )
+
+
+def _payload(notification: NotificationLog) -> dict:
+    # One payload per notification, shared by its devices.
+    cached = getattr(notification, "_push_payload", None)
+    if cached is None:
+        cached = build_payload(
+            notification.pk,
+            notification.title,
+            notification.body,
+            notification.data,
+            notification.options,
+        )
+        notification._push_payload = cached
+    return cached
+
+
+def _prepare(notifications: list[NotificationLog]) -> _Chunk:
+    """Find the devices each notification still has to reach (two queries at most)."""
+    tokens_by_user: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    user_ids = {notification.user_id for notification in notifications}
+    if user_ids:
+        active = PushToken.objects.filter(user_id__in=user_ids, is_active=True)
+        for token_id, user_id, token in active.values_list("id", "user_id", "token"):
+            tokens_by_user[user_id].append((token_id, token))
+    accepted: dict[int, set[str]] = defaultdict(set)
+    retried = [notification.pk for notification in notifications if notification.attempts]
+    if retried:
+        rows = PushDelivery.objects.filter(
+            notification_id__in=retried, status=DeliveryStatus.ACCEPTED
+        ).values_list("notification_id", "token")
+        for notification_id, token in rows:
+            accepted[notification_id].add(token)
+    targets = [
+        _Target(notification, token_id, token)
+        for notification in notifications
+        for token_id, token in tokens_by_user[notification.user_id]
+        if token not in accepted[notification.pk]
+    ]
+    return _Chunk(notifications, targets, {pk: len(tokens) for pk, tokens in accepted.items()})
+
+
+def _record(chunk: _Chunk, pending: PendingSend, report: DeliveryReport) -> None:
+    """Store the tickets of one chunk and settle each notification's status."""
+    tickets = pending.result()
+    by_notification: dict[int, list[Ticket]] = defaultdict(list)
+    deliveries = []
+    dead_tokens = set()
+    for target, ticket in zip(chunk.targets, tickets, strict=True):
+        by_notification[target.notification.pk].append(ticket)
+        deliveries.append(_delivery_row(target, ticket))
+        if not ticket.ok:
+            report.errors[ticket.error] += 1
+            if ticket.rule.deactivate_token and target.token_id is not None:
+                dead_tokens.add(target.token_id)
+                logger.info("Deactivating %s: %s", mask_token(target.token), ticket.error)
+    _alert_operator(tickets)
+    if deliveries:
+        PushDelivery.objects.bulk_create(
+            deliveries,
+            update_conflicts=True,
+            unique_fields=["notification", "token"],
+            update_fields=[
+                "push_token",
+                "status",
+                "ticket_id",
+                "error",
+                "error_message",
+                "updated_at",
+            ],
+        )
+    if dead_tokens:
+        report.deactivated_tokens += PushToken.objects.filter(pk__in=dead_tokens).update(
+            is_active=False
+        )
+    _settle(chunk, by_notification, report)
+
+
+def _delivery_row(target: _Target, ticket: Ticket) -> PushDelivery:
+    if ticket.ok:
+        status = DeliveryStatus.ACCEPTED
+    elif ticket.rule.retry:
+        status = DeliveryStatus.RETRYING
+    else:
+        status = DeliveryStatus.FAILED
+    return PushDelivery(
+        notification_id=target.notification.pk,
+        push_token_id=target.token_id,
+        token=target.token,
+        status=status,
+        ticket_id=ticket.id or "",
+        error=ticket.error or "",
+        error_message=ticket.message,
+        updated_at=timezone.now(),
+    )
+
+
+def _alert_operator(tickets: list[Ticket]) -> None:
+    counts = Counter(t.error for t in tickets if not t.ok and t.rule.alert_operator)
+    for code, count in counts.items():
+        logger.error(
+            "Expo reported %s for %d notification(s): the app's push credentials or "
+            "configuration need an operator; no device token was changed.",
+            code,
+            count,
+        )
+
+
+def _settle(
+    chunk: _Chunk, by_notification: dict[int, list[Ticket]], report: DeliveryReport
+) -> None:
+    """Decide each notification's status and write them with one UPDATE per outcome."""
+    now = timezone.now()
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for notification in chunk.notifications:
+        tickets = by_notification.get(notification.pk, [])
+        previously_accepted = chunk.already_accepted.get(notification.pk, 0)
+        accepted = previously_accepted + sum(ticket.ok for ticket in tickets)
+        to_retry = [t for t in tickets if not t.ok and t.rule.retry]
+        errors = Counter(t.error for t in tickets if not t.ok)
+        attempts = notification.attempts + 1
+        next_attempt_at = None
+        if to_retry and attempts < push_settings.MAX_DELIVERY_ATTEMPTS:
+            status = NotificationStatus.PENDING
+            next_attempt_at = now + _retry_delay(attempts)
+        elif accepted:
+            status = NotificationStatus.SENT
+        elif not tickets and not previously_accepted:
+            status = NotificationStatus.SKIPPED
+            errors[NO_DEVICES] += 1
+        else:
+            status = NotificationStatus.FAILED
+        error_message = _describe(errors, tickets) if errors else None
+        notification.status = status
+        notification.successful = bool(accepted)
+        notification.sent_to_tokens = previously_accepted + len(tickets)
+        notification.error_message = error_message
+        notification.attempts = attempts
+        notification.next_attempt_at = next_attempt_at
+        key = (
+            status,
+            notification.successful,
+            notification.sent_to_tokens,
+            error_message,
+            next_attempt_at,
+        )
+        groups[key].append(notification.pk)
+        report.total += 1
+        report.devices += len(tickets)
+        if status == NotificationStatus.SENT:
+            report.successful += 1
+        elif status == NotificationStatus.FAILED:
+            report.failed += 1
+        elif status == NotificationStatus.SKIPPED:
+            report.skipped += 1
+        else:
+            report.pending += 1
+    for (status, successful, sent_to, error_message, next_at), pks in groups.items():
+        NotificationLog.objects.filter(pk__in=pks).update(
+            status=status,
+            successful=successful,
+            sent_to_tokens=sent_to,
+            error_message=error_message,
+            next_attempt_at=next_at,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    base = push_settings.DELIVERY_RETRY_SECONDS
+    return timedelta(seconds=min(base * 2 ** (attempts - 1), 3600))
+
+
+def _describe(errors: Counter, tickets: list[Ticket]) -> str:
+    if list(errors) == [NO_DEVICES]:
+        return "User has no active device."
+    messages = {t.error: t.message for t in tickets if not t.ok}
+    parts = []
+    for code, count in errors.most_common():
+        detail = messages.get(code) or ""
+        parts.append(
+            f"{code} ({count} device{'s' if count != 1 else ''}){': ' + detail if detail else ''}"
+        )
+    return "; ".join(parts)

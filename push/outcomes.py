@@ -1,0 +1,66 @@
+"""What every Expo error code means for us, in one table.
+
+Expo reports errors at three levels: the whole request (`{"errors": [{"code": ...}]}` or an
+HTTP failure), one ticket (a recipient at send time) and one receipt (a recipient at delivery
+time). Whatever the level, a code maps to one `ErrorRule`: retry it, retire the device's
+token, or alert an operator because the app's own configuration is wrong. Codes not listed
+are recorded and change nothing.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ErrorRule:
+    """What to do about an error code."""
+
+    retry: bool = False
+    deactivate_token: bool = False
+    alert_operator: bool = False
+
+
+# Codes this package produces itself for failures that never reached a valid Expo answer.
+TIMEOUT = "TIMEOUT"
+CONNECTION_ERROR = "CONNECTION_ERROR"
+SERVER_ERROR = "SERVER_ERROR"  # an HTTP 5xx without a JSON error code (gateway pages)
+INVALID_RESPONSE = "INVALID_RESPONSE"  # not JSON, or tickets that cannot be matched
+HTTP_ERROR = "HTTP_ERROR"  # any other HTTP 4xx without a JSON error code
+PAYLOAD_TOO_LARGE = "PayloadTooLarge"  # refused before sending: it would be MessageTooBig
+NO_DEVICES = "NoActiveDevices"
+
+_RETRY = ErrorRule(retry=True)
+_DEAD_TOKEN = ErrorRule(deactivate_token=True)
+_OPERATOR = ErrorRule(alert_operator=True)
+_RECORD = ErrorRule()
+
+RULES: dict[str, ErrorRule] = {
+    # Tickets and receipts.
+    "DeviceNotRegistered": _DEAD_TOKEN,
+    "MessageTooBig": _RECORD,
+    "MessageRateExceeded": _RETRY,
+    # The app's FCM/APNs credentials are wrong: no device token is at fault.
+    "InvalidCredentials": _OPERATOR,
+    "MismatchSenderId": _OPERATOR,
+    "ProviderError": _OPERATOR,
+    "DeveloperError": _OPERATOR,
+    "ExpoError": _RECORD,
+    # Whole requests.
+    "TOO_MANY_REQUESTS": _RETRY,
+    "INTERNAL_SERVER_ERROR": _RETRY,
+    "UNAUTHORIZED": _OPERATOR,
+    "PUSH_TOO_MANY_NOTIFICATIONS": _OPERATOR,
+    "PUSH_TOO_MANY_EXPERIENCE_IDS": _OPERATOR,
+    "PUSH_TOO_MANY_RECEIPTS": _OPERATOR,
+    # Ours.
+    TIMEOUT: _RETRY,
+    CONNECTION_ERROR: _RETRY,
+    SERVER_ERROR: _RETRY,
+    INVALID_RESPONSE: _RETRY,
+    HTTP_ERROR: _RECORD,
+    PAYLOAD_TOO_LARGE: _RECORD,
+}
+
+
+def rule_for(code: str | None) -> ErrorRule:
+    """Return the rule for an error code; unknown codes are recorded and change nothing."""
+    return RULES.get(code or "", _RECORD)

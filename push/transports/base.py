@@ -1,0 +1,253 @@
+"""The transport base class owns the send loop; a transport fills in `send_batch`.
+
+The loop: split messages into batches of at most `max_batch_size`, run up to `concurrency`
+batches at once, take one rate-limiter token per recipient, and retry what was not accepted
+(a whole batch after a transient failure, single recipients after a retryable ticket) with
+exponential backoff and full jitter. Tickets always come back in the order of the messages.
+"""
+
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from push.outcomes import ErrorRule, rule_for
+from push.ratelimit import TokenBucket, Unlimited
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One notification for one device: its Expo token and the message fields (no `to`)."""
+
+    token: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """Expo's answer for one recipient: accepted (with a receipt id) or an error code."""
+
+    ok: bool
+    id: str | None = None
+    error: str | None = None
+    message: str = ""
+
+    @property
+    def rule(self) -> ErrorRule:
+        """Return what to do about this ticket's error."""
+        return rule_for(self.error)
+
+    @classmethod
+    def accepted(cls, receipt_id: str | None = None) -> "Ticket":
+        return cls(ok=True, id=receipt_id)
+
+    @classmethod
+    def failed(cls, error: str, message: str = "") -> "Ticket":
+        return cls(ok=False, error=error, message=message)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Expo's delivery receipt for one ticket id."""
+
+    ok: bool
+    error: str | None = None
+    message: str = ""
+
+    @property
+    def rule(self) -> ErrorRule:
+        """Return what to do about this receipt's error."""
+        return rule_for(self.error)
+
+
+class BatchFailed(Exception):
+    """A whole batch failed: nothing in it was accepted. `retry_after` comes from the server."""
+
+    def __init__(self, error: str, message: str, retry_after: float | None = None) -> None:
+        super().__init__(f"{error}: {message}")
+        self.error = error
+        self.message = message
+        self.retry_after = retry_after
+
+    @property
+    def rule(self) -> ErrorRule:
+        """Return what to do about this failure."""
+        return rule_for(self.error)
+
+
+@dataclass
+class TransportStats:
+    """Counters of one transport instance, for summaries and benchmarks."""
+
+    requests: int = 0
+    retries: int = 0
+    batch_failures: dict[str, int] = field(default_factory=dict)
+
+
+class PendingSend:
+    """Tickets of a `submit()` call that may still be in flight."""
+
+    def __init__(self, futures: list[Future]) -> None:
+        self._futures = futures
+
+    def result(self) -> list[Ticket]:
+        """Block until every batch is answered; return the tickets in message order."""
+        tickets: list[Ticket] = []
+        for future in self._futures:
+            tickets.extend(future.result())
+        return tickets
+
+
+class BaseTransport:
+    """Base class of transports: batching, concurrency, rate limiting and retries."""
+
+    max_batch_size = 100
+    max_receipt_batch_size = 1000
+
+    def __init__(
+        self,
+        *,
+        concurrency: int = 1,
+        rate_per_second: float | None = None,
+        retry_attempts: int = 1,
+        retry_backoff: float = 1.0,
+        retry_backoff_max: float = 30.0,
+    ) -> None:
+        self.concurrency = max(1, concurrency)
+        self.limiter = (
+            TokenBucket(rate_per_second, capacity=min(self.max_batch_size, rate_per_second))
+            if rate_per_second
+            else Unlimited()
+        )
+        self.retry_attempts = max(1, retry_attempts)
+        self.retry_backoff = retry_backoff
+        self.retry_backoff_max = retry_backoff_max
+        self.stats = TransportStats()
+        self._executor: ThreadPoolExecutor | None = None
+
+    # Hooks a transport fills in.
+
+    def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[Ticket]:
+        """Send at most `max_batch_size` messages; return one ticket each, in order.
+
+        Raise BatchFailed when nothing in the batch was accepted.
+        """
+        raise NotImplementedError
+
+    def fetch_receipts(self, ticket_ids: Sequence[str]) -> dict[str, Receipt]:
+        """Return the receipts Expo has for at most `max_receipt_batch_size` ids."""
+        return {}
+
+    # The loop.
+
+    def open(self) -> None:
+        """Start the worker threads (called by `with transport:`)."""
+        if self._executor is None and self.concurrency > 1:
+            self._executor = ThreadPoolExecutor(
+                max_workers=self.concurrency, thread_name_prefix="push-transport"
+            )
+
+    def close(self) -> None:
+        """Wait for batches in flight and stop the worker threads."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    def __enter__(self) -> "BaseTransport":
+        self.open()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def submit(self, messages: Sequence[OutgoingMessage]) -> PendingSend:
+        """Start sending `messages`; return a handle whose result() is their tickets."""
+        batches = [
+            messages[start : start + self.max_batch_size]
+            for start in range(0, len(messages), self.max_batch_size)
+        ]
+        futures: list[Future] = []
+        for batch in batches:
+            if self._executor is not None:
+                futures.append(self._executor.submit(self._send_with_retries, batch))
+            else:
+                done: Future = Future()
+                done.set_result(self._send_with_retries(batch))
+                futures.append(done)
+        return PendingSend(futures)
+
+    def send_messages(self, messages: Sequence[OutgoingMessage]) -> list[Ticket]:
+        """Send `messages` and wait; return one ticket each, in order."""
+        return self.submit(messages).result()
+
+    def get_receipts(self, ticket_ids: Sequence[str]) -> dict[str, Receipt]:
+        """Return the receipts available for `ticket_ids`, in requests of at most 1000 ids."""
+        receipts: dict[str, Receipt] = {}
+        step = self.max_receipt_batch_size
+        for start in range(0, len(ticket_ids), step):
+            receipts.update(
+                self._with_retries(self.fetch_receipts, ticket_ids[start : start + step])
+            )
+        return receipts
+
+    def _send_with_retries(self, batch: Sequence[OutgoingMessage]) -> list[Ticket]:
+        tickets: list[Ticket | None] = [None] * len(batch)
+        unanswered = list(range(len(batch)))
+        for attempt in range(self.retry_attempts):
+            if attempt:
+                self.stats.retries += 1
+            self.limiter.acquire(len(unanswered))
+            try:
+                answered = self._timed_send([batch[index] for index in unanswered])
+            except BatchFailed as failure:
+                self._count_failure(failure)
+                if not failure.rule.retry or attempt + 1 == self.retry_attempts:
+                    for index in unanswered:
+                        tickets[index] = Ticket.failed(failure.error, failure.message)
+                    return tickets  # type: ignore[return-value]
+                self._sleep_before_retry(attempt, failure.retry_after)
+                continue
+            retry_later = []
+            for index, ticket in zip(unanswered, answered, strict=True):
+                tickets[index] = ticket
+                if not ticket.ok and ticket.rule.retry:
+                    retry_later.append(index)
+            unanswered = retry_later
+            if not unanswered or attempt + 1 == self.retry_attempts:
+                break
+            self._sleep_before_retry(attempt, None)
+        return tickets  # type: ignore[return-value]
+
+    def _timed_send(self, messages: list[OutgoingMessage]) -> list[Ticket]:
+        self.stats.requests += 1
+        return self.send_batch(messages)
+
+    def _with_retries(self, call: Callable[..., Any], *args: Any) -> Any:
+        for attempt in range(self.retry_attempts):
+            try:
+                return call(*args)
+            except BatchFailed as failure:
+                self._count_failure(failure)
+                if not failure.rule.retry or attempt + 1 == self.retry_attempts:
+                    raise
+                self._sleep_before_retry(attempt, failure.retry_after)
+        raise AssertionError("unreachable")
+
+    def _count_failure(self, failure: BatchFailed) -> None:
+        counts = self.stats.batch_failures
+        counts[failure.error] = counts.get(failure.error, 0) + 1
+        log = logger.error if failure.rule.alert_operator else logger.warning
+        log("Expo request failed: %s: %s", failure.error, failure.message)
+
+    def _sleep_before_retry(self, attempt: int, retry_after: float | None) -> None:
+        # Full jitter: spreads the retries of concurrent batches and of other workers.
+        ceiling = min(self.retry_backoff_max, self.retry_backoff * 2**attempt)
+        delay = random.uniform(0, ceiling)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.retry_backoff_max))
+        time.sleep(delay)

@@ -1,0 +1,181 @@
+"""The Expo push service over HTTP: build the request, post it, parse tickets and receipts."""
+
+import gzip
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from push import outcomes
+from push.conf import push_settings
+from push.tokens import mask_tokens_in
+from push.transports.base import BaseTransport, BatchFailed, OutgoingMessage, Receipt, Ticket
+
+logger = logging.getLogger(__name__)
+
+GZIP_MIN_BYTES = 1024  # what Expo's Node SDK does: small bodies are not worth compressing
+
+
+class ExpoTransport(BaseTransport):
+    """Send through Expo with one pooled `requests.Session` shared by the worker threads."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        access_token: str | None = None,
+        concurrency: int | None = None,
+        rate_per_second: float | None = None,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        retry_attempts: int | None = None,
+        retry_backoff: float | None = None,
+    ) -> None:
+        def setting(value: Any, name: str) -> Any:
+            return getattr(push_settings, name) if value is None else value
+
+        super().__init__(
+            concurrency=setting(concurrency, "CONCURRENCY"),
+            rate_per_second=setting(rate_per_second, "RATE_LIMIT_PER_SECOND"),
+            retry_attempts=setting(retry_attempts, "RETRY_ATTEMPTS"),
+            retry_backoff=setting(retry_backoff, "RETRY_BACKOFF_SECONDS"),
+            retry_backoff_max=push_settings.RETRY_BACKOFF_MAX_SECONDS,
+        )
+        self.base_url = setting(base_url, "EXPO_BASE_URL").rstrip("/")
+        self.access_token = setting(access_token, "EXPO_ACCESS_TOKEN")
+        self.timeout = (
+            setting(connect_timeout, "CONNECT_TIMEOUT"),
+            setting(read_timeout, "READ_TIMEOUT"),
+        )
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.concurrency)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def close(self) -> None:
+        super().close()
+        self.session.close()
+
+    def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[Ticket]:
+        body = [{"to": message.token, **message.payload} for message in messages]
+        answer = self._post("/send", body)
+        tickets = answer.get("data")
+        if not isinstance(tickets, list) or len(tickets) != len(messages):
+            # Tickets are matched by position: a wrong count makes every match a guess.
+            count = len(tickets) if isinstance(tickets, list) else "no"
+            raise BatchFailed(
+                outcomes.INVALID_RESPONSE, f"{count} tickets for {len(messages)} messages"
+            )
+        return [self._ticket(ticket) for ticket in tickets]
+
+    def fetch_receipts(self, ticket_ids: Sequence[str]) -> dict[str, Receipt]:
+        answer = self._post("/getReceipts", {"ids": list(ticket_ids)})
+        receipts = answer.get("data")
+        if not isinstance(receipts, dict):
+            raise BatchFailed(outcomes.INVALID_RESPONSE, "receipts answer without a data object")
+        return {
+            str(ticket_id): self._receipt(receipt)
+            for ticket_id, receipt in receipts.items()
+            if isinstance(receipt, dict)
+        }
+
+    def _headers(self, compressed: bool) -> dict[str, str]:
+        headers = {
+            "Accept": "application/json",
+            "Accept-Encoding": "gzip, deflate",
+            "Content-Type": "application/json",
+        }
+        if compressed:
+            headers["Content-Encoding"] = "gzip"
+        if self.access_token:
+            headers["Authorization"] = f"Bearer {self.access_token}"
+        return headers
+
+    def _post(self, path: str, body: Any) -> dict[str, Any]:
+        """POST `body` as JSON; return the decoded answer or raise BatchFailed."""
+        data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        compressed = len(data) > GZIP_MIN_BYTES
+        if compressed:
+            data = gzip.compress(data, compresslevel=6)
+        try:
+            response = self.session.post(
+                self.base_url + path,
+                data=data,
+                headers=self._headers(compressed),
+                timeout=self.timeout,
+            )
+        except requests.Timeout as exc:
+            raise BatchFailed(outcomes.TIMEOUT, type(exc).__name__) from None
+        except requests.ConnectionError as exc:
+            raise BatchFailed(outcomes.CONNECTION_ERROR, type(exc).__name__) from None
+        except requests.RequestException as exc:
+            raise BatchFailed(outcomes.CONNECTION_ERROR, type(exc).__name__) from None
+        return self._decode(response)
+
+    def _decode(self, response: requests.Response) -> dict[str, Any]:
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        status = response.status_code
+        request_error = self._request_error(answer)
+        if status == 429 or status >= 500:
+            code, message = request_error or (outcomes.SERVER_ERROR, _snippet(response))
+            if not outcomes.rule_for(code).retry:
+                # A server-side failure is worth retrying whatever code it carries.
+                code, message = outcomes.SERVER_ERROR, f"{code}: {message}"
+            raise BatchFailed(code, f"HTTP {status}: {message}", retry_after=_retry_after(response))
+        if not isinstance(answer, dict):
+            raise BatchFailed(outcomes.INVALID_RESPONSE, f"HTTP {status}: not a JSON object")
+        if request_error is not None and "data" not in answer:
+            raise BatchFailed(*request_error)
+        if status >= 400:
+            raise BatchFailed(outcomes.HTTP_ERROR, f"HTTP {status}: {_snippet(response)}")
+        return answer
+
+    @staticmethod
+    def _request_error(answer: Any) -> tuple[str, str] | None:
+        """Return the first request-level error (code, message) of an answer, if any."""
+        if not isinstance(answer, dict) or not isinstance(answer.get("errors"), list):
+            return None
+        for error in answer["errors"]:
+            if isinstance(error, dict) and error.get("code"):
+                return str(error["code"]), mask_tokens_in(str(error.get("message", "")))
+        return None
+
+    @staticmethod
+    def _ticket(ticket: Any) -> Ticket:
+        if not isinstance(ticket, dict):
+            return Ticket.failed(outcomes.INVALID_RESPONSE, "ticket is not an object")
+        if ticket.get("status") == "ok":
+            return Ticket.accepted(str(ticket["id"]) if ticket.get("id") else None)
+        code, message = _error_of(ticket)
+        return Ticket.failed(code, message)
+
+    @staticmethod
+    def _receipt(receipt: dict[str, Any]) -> Receipt:
+        if receipt.get("status") == "ok":
+            return Receipt(ok=True)
+        code, message = _error_of(receipt)
+        return Receipt(ok=False, error=code, message=message)
+
+
+def _error_of(item: dict[str, Any]) -> tuple[str, str]:
+    details = item.get("details")
+    code = details.get("error") if isinstance(details, dict) else None
+    # Expo's messages quote the token: mask it before it reaches a log or the database.
+    return str(code or "ExpoError"), mask_tokens_in(str(item.get("message", "")))[:500]
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "")))
+    except ValueError:
+        return None
+
+
+def _snippet(response: requests.Response) -> str:
+    return " ".join(response.text[:120].split())
