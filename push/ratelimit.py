@@ -20,10 +20,20 @@ class TokenBucket:
         self._updated = time.monotonic()
         self._lock = threading.Lock()
 
-    def acquire(self, count: int = 1) -> float:
-        """Block until `count` tokens are taken; return the seconds spent waiting."""
-        if count > self.capacity:
-            raise ValueError(f"cannot acquire {count} tokens from a bucket of {self.capacity}")
+    def acquire(self, count: float = 1) -> float:
+        """Block until `count` tokens are taken; return the seconds spent waiting.
+
+        More than `capacity` tokens (a 100-recipient batch under a rate below 100 a second)
+        are taken in bucket-sized pieces, so the rate still holds.
+        """
+        waited = 0.0
+        while count > self.capacity:
+            waited += self._take(self.capacity)
+            count -= self.capacity
+        return waited + self._take(count)
+
+    def _take(self, count: float) -> float:
+        """Block until `count` (at most `capacity`) tokens are taken; return the wait."""
         waited = 0.0
         while True:
             with self._lock:

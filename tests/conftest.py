@@ -58,6 +58,7 @@ def expo(_expo_server, settings):
     """The loopback Expo server every test sends to, clean, with fast retries and timeouts."""
     _expo_server.reset()
     _expo_server.rate_per_second = None
+    _expo_server.burst = 600
     _expo_server.latency = 0.0
     _expo_server.access_token = None
     settings.PUSH_NOTIFICATIONS = {

@@ -349,6 +349,12 @@ class ExpoServer:
             return list(self._delivered)
 
     @property
+    def in_flight(self) -> int:
+        """Return how many requests the server is handling right now."""
+        with self._lock:
+            return self._in_flight
+
+    @property
     def stats(self) -> ServerStats:
         """Return a consistent snapshot of the counters."""
         with self._lock:

@@ -8,6 +8,7 @@ exponential backoff and full jitter. Tickets always come back in the order of th
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -82,11 +83,22 @@ class BatchFailed(Exception):
 
 @dataclass
 class TransportStats:
-    """Counters of one transport instance, for summaries and benchmarks."""
+    """Counters of one transport instance, for summaries and benchmarks (thread-safe)."""
 
     requests: int = 0
     retries: int = 0
     batch_failures: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count(self, name: str) -> None:
+        """Add one to the counter `name` (requests or retries)."""
+        with self._lock:
+            setattr(self, name, getattr(self, name) + 1)
+
+    def count_failure(self, error: str) -> None:
+        """Add one to the failures of whole requests with this error code."""
+        with self._lock:
+            self.batch_failures[error] = self.batch_failures.get(error, 0) + 1
 
 
 class PendingSend:
@@ -200,10 +212,10 @@ class BaseTransport:
         unanswered = list(range(len(batch)))
         for attempt in range(self.retry_attempts):
             if attempt:
-                self.stats.retries += 1
+                self.stats.count("retries")
             self.limiter.acquire(len(unanswered))
             try:
-                answered = self._timed_send([batch[index] for index in unanswered])
+                answered = self._counted_send([batch[index] for index in unanswered])
             except BatchFailed as failure:
                 self._count_failure(failure)
                 if not failure.rule.retry or attempt + 1 == self.retry_attempts:
@@ -223,8 +235,8 @@ class BaseTransport:
             self._sleep_before_retry(attempt, None)
         return tickets  # type: ignore[return-value]
 
-    def _timed_send(self, messages: list[OutgoingMessage]) -> list[Ticket]:
-        self.stats.requests += 1
+    def _counted_send(self, messages: list[OutgoingMessage]) -> list[Ticket]:
+        self.stats.count("requests")
         return self.send_batch(messages)
 
     def _with_retries(self, call: Callable[..., Any], *args: Any) -> Any:
@@ -239,8 +251,7 @@ class BaseTransport:
         raise AssertionError("unreachable")
 
     def _count_failure(self, failure: BatchFailed) -> None:
-        counts = self.stats.batch_failures
-        counts[failure.error] = counts.get(failure.error, 0) + 1
+        self.stats.count_failure(failure.error)
         log = logger.error if failure.rule.alert_operator else logger.warning
         log("Expo request failed: %s: %s", failure.error, failure.message)
 
