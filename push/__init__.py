@@ -14,10 +14,14 @@ from typing import Any
 from push.exceptions import PushConfigurationError, PushError
 
 __all__ = [
+    "Change",
     "DeliveryReport",
+    "Notification",
     "PushConfigurationError",
     "PushError",
     "deliver_ids",
+    "on_change",
+    "on_created",
     "outbox",
     "send",
     "send_bulk",
@@ -32,6 +36,10 @@ _LAZY = {
     "send_bulk": "push.sending",
     "deliver_ids": "push.delivery",
     "DeliveryReport": "push.delivery",
+    "Notification": "push.receivers",
+    "Change": "push.receivers",
+    "on_created": "push.receivers",
+    "on_change": "push.receivers",
 }
 
 

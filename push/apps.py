@@ -10,3 +10,6 @@ class PushConfig(AppConfig):
 
     def ready(self) -> None:
         from push import checks  # noqa: F401  (registers the system checks)
+        from push.receivers import connect_all
+
+        connect_all()

@@ -1,11 +1,14 @@
 """System checks of the push app: stable ids, messages in constants."""
 
+from django.apps import apps
 from django.core.checks import CheckMessage, Error, register
 
 from push.conf import push_settings
 from push.exceptions import PushConfigurationError
 
 E001_INVALID_SETTINGS = "push.E001"
+E002_UNTRACKED_FIELD = "push.E002"
+E003_UNKNOWN_MODEL = "push.E003"
 
 
 @register()
@@ -16,3 +19,36 @@ def check_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
     except PushConfigurationError as exc:
         return [Error(str(exc), id=E001_INVALID_SETTINGS)]
     return []
+
+
+@register()
+def check_receivers(app_configs=None, **kwargs) -> list[CheckMessage]:
+    """Report receivers whose model does not exist or whose field no FieldTracker tracks."""
+    from push.receivers import declarations, tracker_for
+
+    errors: list[CheckMessage] = []
+    for declaration in declarations():
+        try:
+            model = apps.get_model(declaration.model)
+        except (LookupError, ValueError):
+            errors.append(
+                Error(
+                    f"{declaration.name} listens to {declaration.model!r}, which is not an "
+                    "installed model.",
+                    hint='Use "app_label.ModelName".',
+                    id=E003_UNKNOWN_MODEL,
+                )
+            )
+            continue
+        if declaration.field is not None and tracker_for(model, declaration.field) is None:
+            errors.append(
+                Error(
+                    f"{declaration.name} watches {declaration.model}.{declaration.field}, "
+                    "which no FieldTracker tracks.",
+                    hint=f"Add `tracker = FieldTracker(fields=[{declaration.field!r}])` "
+                    f"to {model.__name__}.",
+                    obj=model,
+                    id=E002_UNTRACKED_FIELD,
+                )
+            )
+    return errors

@@ -40,8 +40,8 @@ def send(
     comes back pending and is delivered when the transaction commits. `options` are Expo
     message fields by keyword: subtitle, sound, badge, channel_id, ttl, priority, ...
     """
-    template = _template(title, body, data, type, options)
-    notification = _new_notification(_user_id(user), template)
+    template = notification_fields(title, body, data, type, options)
+    notification = _new_notification(user_id_of(user), template)
     notification.save()
     if notification.status == NotificationStatus.PENDING:
         _deliver_after_commit(partial(deliver, [[notification]]))
@@ -63,23 +63,26 @@ def send_bulk(
     `pending`, `devices`. Inside a transaction delivery waits for the commit, so everything
     is still `pending` in the summary.
     """
-    template = _template(title, body, data, type, options)
+    template = notification_fields(title, body, data, type, options)
     chunks = _created_in_chunks(_user_ids(users), template)
     if transaction.get_connection().in_atomic_block:
         ids = [notification.pk for chunk in chunks for notification in chunk]
-        _deliver_after_commit(partial(deliver_ids, ids))
+        _deliver_after_commit(partial(dispatch, ids))
         return DeliveryReport(total=len(ids), pending=len(ids)).as_dict()
     return deliver(chunks).as_dict()
 
 
-def _template(
+def notification_fields(
     title: str,
     body: str,
     data: dict[str, Any] | None,
     type: str,
     options: dict[str, Any],
 ) -> dict[str, Any]:
-    """Validate a notification's content once; return the fields of its log rows."""
+    """Validate a notification's content; return the fields of its NotificationLog rows.
+
+    Raises ValueError or TypeError for arguments no notification could be sent with.
+    """
     if type not in NotificationType.values:
         raise ValueError(
             f"Unknown notification type {type!r}; use one of {NotificationType.values}."
@@ -125,7 +128,8 @@ def _created_in_chunks(
         yield NotificationLog.objects.bulk_create(rows)
 
 
-def _user_id(user: UserRef) -> int:
+def user_id_of(user: UserRef) -> int:
+    """Return the primary key of a user given as a model instance or as an id."""
     if isinstance(user, Model):
         return user.pk
     if isinstance(user, int) and not isinstance(user, bool):
@@ -139,7 +143,13 @@ def _user_ids(users: QuerySet | Iterable[UserRef]) -> Iterator[int]:
         yield from users.values_list("pk", flat=True).order_by("pk").iterator(chunk_size=2000)
         return
     for user in users:
-        yield _user_id(user)
+        yield user_id_of(user)
+
+
+def dispatch(notification_ids: list[int]) -> None:
+    """Hand committed pending notifications to delivery (in this process, right away)."""
+    if notification_ids:
+        deliver_ids(notification_ids)
 
 
 def _deliver_after_commit(delivery: partial) -> None:

@@ -1,0 +1,19 @@
+"""When a chat message arrives, the other party hears about it (never what it says)."""
+
+from messaging.models import Message
+from push import Notification, on_created
+
+
+@on_created("messaging.Message")
+def new_message(message: Message) -> Notification | None:
+    recipient = message.thread.other_party(message.sender_id)
+    if recipient is None:
+        return None  # not a participant: nobody to tell
+    sender = message.sender
+    return Notification(
+        to=recipient,
+        title=f"New message from {sender.first_name or sender.get_username()}",
+        body="Tap to view message",
+        data={"type": "message", "threadId": str(message.thread_id)},
+        type="message",
+    )

@@ -1,0 +1,36 @@
+from django.contrib import admin
+
+from orders.models import Order, Payment, Product, Review
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("name", "seller", "price", "created_at")
+    search_fields = ("name", "seller__username")
+    list_select_related = ("seller",)
+    raw_id_fields = ("seller",)
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    # Saving here runs the model's signals: a status change notifies the buyer.
+    list_display = ("id", "product", "buyer", "status", "created_at")
+    list_filter = ("status", "created_at")
+    search_fields = ("product__name", "buyer__username")
+    list_select_related = ("product", "buyer")
+    raw_id_fields = ("product", "buyer")
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = ("id", "order", "amount", "status", "created_at")
+    list_filter = ("status",)
+    raw_id_fields = ("order",)
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ("product", "author", "rating", "created_at")
+    list_filter = ("rating",)
+    list_select_related = ("product", "author")
+    raw_id_fields = ("product", "author")

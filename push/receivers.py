@@ -1,0 +1,318 @@
+"""Declaring "when this happens, tell them that" for any model, in that model's app.
+
+    # orders/notifications.py
+    from push import Notification, on_change, on_created
+
+    @on_created("orders.Order")
+    def new_order(order) -> Notification:
+        return Notification(to=order.product.seller, title="New Order!", body="...", type="order")
+
+    @on_change("orders.Order", "status", to=["shipped"])
+    def order_shipped(order, change) -> Notification: ...
+
+The push app imports every installed app's `notifications` module at start-up and connects
+one `post_save` receiver per declaration (string model reference, stable dispatch_uid).
+
+How an event becomes exactly one notification
+---------------------------------------------
+Everything is decided inside `post_save`, while the tracker still holds the old value and
+before the transaction commits, and written as a pending NotificationLog row in the same
+transaction (so a rollback, or a rolled-back savepoint, takes the row with it). Delivery
+is scheduled with `transaction.on_commit(robust=True)`: nothing reaches Expo before the
+commit, and a failing notification never breaks the save.
+
+* Creation is what `created` says; `raw` saves (fixtures) notify nobody; a save whose
+  `update_fields` leaves out the watched field changes nothing.
+* A change is confirmed against the database: before the save, the committed value is read
+  (locked with SELECT ... FOR UPDATE inside a transaction). A stale copy of a row
+  re-reporting a value the database already has is no change, and two transactions racing
+  to the same value notify once.
+* Within one transaction, each (declaration, object) owns at most one pending row. A later
+  change of the same field rewrites that row with the final value, and a change back to the
+  value the transaction started from deletes it: processing then shipped in one transaction
+  sends "shipped" once; pending, processing, pending sends nothing. A separate transaction
+  starts afresh, so a genuine repeat (shipped, processing, shipped across transactions)
+  notifies each time.
+"""
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Model
+from django.db.models.signals import post_save, pre_save
+from django.utils.module_loading import autodiscover_modules
+from model_utils import FieldTracker
+
+from push.models import NotificationLog, NotificationStatus, NotificationType
+from push.sending import UserRef, dispatch, notification_fields, user_id_of
+
+logger = logging.getLogger(__name__)
+
+NOTIFICATIONS_MODULE = "notifications"
+
+
+@dataclass(frozen=True)
+class Notification:
+    """What to send, to whom: the return value of a receiver."""
+
+    to: UserRef
+    title: str
+    body: str
+    data: dict[str, Any] | None = None
+    type: str = NotificationType.SYSTEM
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A tracked field's change, captured in post_save: `old` is None for a new row."""
+
+    field: str
+    old: Any
+    new: Any
+    created: bool
+
+
+Builder = Callable[..., Notification | None]
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """One row of the table: a model event and the function that builds its notification."""
+
+    model: str
+    builder: Builder
+    field: str | None = None
+    values: frozenset | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.builder.__module__}.{self.builder.__qualname__}"
+
+    @property
+    def dispatch_uid(self) -> str:
+        return f"push:{self.name}"
+
+    def watches(self, value: Any) -> bool:
+        return self.values is None or value in self.values
+
+
+_declarations: dict[str, Declaration] = {}
+
+
+def on_created(model: str) -> Callable[[Builder], Builder]:
+    """Declare `builder(instance)` to run when a row of `model` ("app_label.Model") is created."""
+
+    def register(builder: Builder) -> Builder:
+        _declare(Declaration(model=model, builder=builder))
+        return builder
+
+    return register
+
+
+def on_change(
+    model: str, field_name: str, *, to: Iterable[Any] | None = None
+) -> Callable[[Builder], Builder]:
+    """Declare `builder(instance, change)` to run when `field_name` changes (to one of `to`).
+
+    The field must be tracked by a django-model-utils FieldTracker (system check push.E002).
+    A row created with a watched value counts as a change to that value.
+    """
+
+    def register(builder: Builder) -> Builder:
+        values = frozenset(to) if to is not None else None
+        _declare(Declaration(model=model, builder=builder, field=field_name, values=values))
+        return builder
+
+    return register
+
+
+def declarations() -> list[Declaration]:
+    """Return every declaration made so far."""
+    return list(_declarations.values())
+
+
+def _declare(declaration: Declaration) -> None:
+    _declarations[declaration.name] = declaration
+    if apps.ready:
+        _connect(declaration)
+
+
+def connect_all() -> None:
+    """Import every app's notifications module and connect its declarations (app ready)."""
+    autodiscover_modules(NOTIFICATIONS_MODULE)
+    for declaration in _declarations.values():
+        _connect(declaration)
+
+
+def _connect(declaration: Declaration) -> None:
+    post_save.connect(
+        _post_save_receiver(declaration),
+        sender=declaration.model,
+        weak=False,
+        dispatch_uid=declaration.dispatch_uid,
+    )
+    if declaration.field is not None:
+        pre_save.connect(
+            _pre_save_receiver(declaration),
+            sender=declaration.model,
+            weak=False,
+            dispatch_uid=declaration.dispatch_uid,
+        )
+
+
+def tracker_for(model: type[Model], field_name: str) -> FieldTracker | None:
+    """Return the FieldTracker of `model` that tracks `field_name`, if there is one."""
+    for klass in model.__mro__:
+        for value in vars(klass).values():
+            if isinstance(value, FieldTracker) and field_name in value.fields:
+                return value
+    return None
+
+
+# Instance attribute holding the committed values read in pre_save, by field.
+_COMMITTED = "_push_committed_values"
+
+
+def _pre_save_receiver(declaration: Declaration) -> Callable[..., None]:
+    def confirm_against_database(sender, instance, raw=False, using=None, update_fields=None, **kw):
+        field_name = declaration.field
+        if raw or instance.pk is None or not _may_change(instance, field_name, update_fields):
+            return
+        # The tracker cannot see a change on an instance built with a preset primary key.
+        if not instance._state.adding:
+            tracker = tracker_for(type(instance), field_name)
+            if tracker is None or not getattr(instance, tracker.name).has_changed(field_name):
+                return
+        rows = type(instance)._base_manager.using(using).filter(pk=instance.pk)
+        if connections[using].in_atomic_block:
+            # Serialises concurrent changes of this row until our transaction ends.
+            rows = rows.select_for_update()
+        committed = rows.values_list(field_name, flat=True).first()
+        instance.__dict__.setdefault(_COMMITTED, {})[field_name] = committed
+
+    return confirm_against_database
+
+
+def _post_save_receiver(declaration: Declaration) -> Callable[..., None]:
+    def notify(sender, instance, created=False, raw=False, using=None, update_fields=None, **kw):
+        if raw:
+            return
+        try:
+            event = _event(declaration, instance, created, update_fields)
+            if event is not None:
+                # A savepoint: a failing notification must not poison the business transaction.
+                with transaction.atomic(using=using):
+                    _record(declaration, instance, event, using or DEFAULT_DB_ALIAS)
+        except Exception:
+            logger.exception("Notification %s failed for %s", declaration.name, _label(instance))
+
+    return notify
+
+
+def _may_change(instance: Model, field_name: str, update_fields: Iterable[str] | None) -> bool:
+    if update_fields is None:
+        return True
+    attname = instance._meta.get_field(field_name).attname
+    return field_name in update_fields or attname in update_fields
+
+
+def _event(
+    declaration: Declaration, instance: Model, created: bool, update_fields: Any
+) -> Change | None:
+    """Return the change this save makes to what `declaration` watches, or None."""
+    if declaration.field is None:
+        return Change(field="", old=None, new=None, created=True) if created else None
+    field_name = declaration.field
+    new = getattr(instance, field_name)
+    if created:
+        return Change(field_name, None, new, created=True) if declaration.watches(new) else None
+    committed = instance.__dict__.get(_COMMITTED, {}).pop(field_name, _MISSING)
+    if committed is _MISSING or not _may_change(instance, field_name, update_fields):
+        return None  # pre_save saw no change (or could not: a save without the field)
+    if committed == new:
+        return None  # a stale copy re-reporting what the database already has
+    return Change(field_name, committed, new, created=False)
+
+
+_MISSING = object()
+
+
+@dataclass
+class _TransactionEvents:
+    """The rows this transaction wrote, by (declaration, object): cleared by the commit."""
+
+    # (declaration, object pk) -> (its pending row or None, the value the transaction began with)
+    rows: dict[tuple[str, Any], tuple[int | None, Any]] = field(default_factory=dict)
+    delivered: bool = False
+
+    def deliver(self) -> None:
+        self.delivered = True
+        dispatch([pk for pk, _ in self.rows.values() if pk is not None])
+
+
+def _current_events(using: str) -> _TransactionEvents:
+    """Return this transaction's events, starting afresh after a commit or a rollback."""
+    connection = connections[using]
+    events = getattr(connection, "_push_transaction_events", None)
+    # Our commit hook is still queued only while the transaction that queued it is open
+    # (a commit runs it, a rollback of its transaction or savepoint discards it).
+    if (
+        events is None
+        or events.delivered
+        or not any(hook[1] == events.deliver for hook in connection.run_on_commit)
+    ):
+        events = _TransactionEvents()
+        connection._push_transaction_events = events
+        transaction.on_commit(events.deliver, using=using, robust=True)
+    return events
+
+
+def _record(declaration: Declaration, instance: Model, change: Change, using: str) -> None:
+    """Write, rewrite or withdraw this transaction's row for (declaration, object)."""
+    events = _current_events(using)
+    key = (declaration.name, instance.pk)
+    row_pk, started_from = events.rows.get(key, (None, change.old))
+    notification = None
+    if change.created or change.new != started_from:
+        if declaration.field is None or declaration.watches(change.new):
+            notification = _build(declaration, instance, change)
+    # The earlier row may have gone with a rolled-back savepoint: then it matches nothing.
+    earlier = NotificationLog.objects.using(using).filter(
+        pk=row_pk, status=NotificationStatus.PENDING
+    )
+    if notification is None:
+        if row_pk is not None:
+            earlier.delete()  # superseded: back where it started, or an unwatched value
+        events.rows[key] = (None, started_from)
+        return
+    fields = {"user_id": user_id_of(notification.to), **_fields(notification)}
+    if row_pk is not None and earlier.update(**fields):
+        return
+    row = NotificationLog(**fields)
+    row.save(using=using)
+    events.rows[key] = (row.pk, started_from)
+
+
+def _fields(notification: Notification) -> dict[str, Any]:
+    return notification_fields(
+        notification.title,
+        notification.body,
+        notification.data,
+        notification.type,
+        notification.options,
+    )
+
+
+def _build(declaration: Declaration, instance: Model, change: Change) -> Notification | None:
+    if declaration.field is None:
+        return declaration.builder(instance)
+    return declaration.builder(instance, change)
+
+
+def _label(instance: Model) -> str:
+    return f"{instance._meta.label} {instance.pk}"

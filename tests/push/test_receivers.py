@@ -1,0 +1,77 @@
+"""The receiver machinery: discovery, stable connections, and its system checks."""
+
+import pytest
+from django.core import checks
+from django.db.models.signals import post_save, pre_save
+
+from push import Notification, on_change, on_created
+from push import receivers as receivers_module
+from push.checks import E002_UNTRACKED_FIELD, E003_UNKNOWN_MODEL
+
+
+@pytest.fixture
+def scratch_declarations():
+    """Declarations made in a test are removed again, with their signal connections."""
+    before = dict(receivers_module._declarations)
+    yield
+    for name, declaration in list(receivers_module._declarations.items()):
+        if name not in before:
+            post_save.disconnect(sender=declaration.model, dispatch_uid=declaration.dispatch_uid)
+            pre_save.disconnect(sender=declaration.model, dispatch_uid=declaration.dispatch_uid)
+            del receivers_module._declarations[name]
+
+
+def test_the_domain_apps_declarations_are_discovered():
+    names = {d.name for d in receivers_module.declarations()}
+    assert names == {
+        "orders.notifications.new_order",
+        "orders.notifications.order_status_changed",
+        "orders.notifications.payment_confirmed",
+        "orders.notifications.new_review",
+        "messaging.notifications.new_message",
+    }
+
+
+def test_the_project_passes_the_receiver_checks():
+    assert checks.run_checks(tags=None) == []
+
+
+def test_watching_an_untracked_field_fails_the_check(scratch_declarations):
+    @on_change("orders.Product", "name")
+    def renamed(product, change):  # pragma: no cover - never called
+        return None
+
+    errors = [e for e in checks.run_checks() if e.id == E002_UNTRACKED_FIELD]
+    assert len(errors) == 1
+    assert "orders.Product.name" in errors[0].msg
+    assert "FieldTracker" in errors[0].hint
+
+
+def test_an_unknown_model_fails_the_check(scratch_declarations):
+    @on_created("orders.Refund")
+    def refunded(refund):  # pragma: no cover - never called
+        return None
+
+    assert [e.id for e in checks.run_checks() if e.id.startswith("push.")] == [E003_UNKNOWN_MODEL]
+
+
+@pytest.mark.django_db
+def test_connecting_again_does_not_notify_twice(django_user_model, expo, committed):
+    from decimal import Decimal
+
+    from orders.models import Order, Product
+    from push.models import PushToken
+
+    receivers_module.connect_all()  # stable dispatch_uids: a second connect is a no-op
+    seller = django_user_model.objects.create_user(username="s")
+    buyer = django_user_model.objects.create_user(username="b")
+    PushToken.objects.create(user=seller, token="ExponentPushToken[s-phone-zzzzzzzzzz]")
+    product = Product.objects.create(seller=seller, name="Chair", price=Decimal(5))
+    with committed():
+        Order.objects.create(product=product, buyer=buyer)
+    assert len(expo.delivered) == 1
+
+
+def test_notification_is_a_plain_value():
+    note = Notification(to=1, title="t", body="b")
+    assert (note.type, note.data, note.options) == ("system", None, {})
