@@ -36,6 +36,7 @@ class DeliveryStatus(models.TextChoices):
 class ReceiptStatus(models.TextChoices):
     OK = "ok", "Delivered to Apple/Google"
     ERROR = "error", "Error"
+    EXPIRED = "expired", "No receipt within 24 hours"
 
 
 class PushToken(models.Model):
@@ -87,6 +88,10 @@ class NotificationLog(models.Model):
     # Expo message fields besides title, body and data (sound, priority, channelId, ...).
     options = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A worker's claim: nobody else delivers the row until the lease runs out (a dead
+    # worker's rows are picked up again then). The token tells claimers apart.
+    locked_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.CharField(max_length=32, blank=True, default="", db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
