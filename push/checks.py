@@ -3,12 +3,13 @@
 from django.apps import apps
 from django.core.checks import CheckMessage, Error, register
 
-from push.conf import push_settings
+from push.conf import DELIVERY_MODES, push_settings
 from push.exceptions import PushConfigurationError
 
 E001_INVALID_SETTINGS = "push.E001"
 E002_UNTRACKED_FIELD = "push.E002"
 E003_UNKNOWN_MODEL = "push.E003"
+E004_UNKNOWN_DELIVERY_MODE = "push.E004"
 
 
 @register()
@@ -18,6 +19,14 @@ def check_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
         push_settings.user_settings()
     except PushConfigurationError as exc:
         return [Error(str(exc), id=E001_INVALID_SETTINGS)]
+    if push_settings.DELIVERY not in DELIVERY_MODES:
+        return [
+            Error(
+                f"PUSH_NOTIFICATIONS['DELIVERY'] is {push_settings.DELIVERY!r}.",
+                hint=f"Use one of: {', '.join(DELIVERY_MODES)}.",
+                id=E004_UNKNOWN_DELIVERY_MODE,
+            )
+        ]
     return []
 
 

@@ -10,7 +10,13 @@ from django.conf import settings
 
 from push.exceptions import PushConfigurationError
 
+INLINE = "inline"
+CELERY = "celery"
+DELIVERY_MODES = (INLINE, CELERY)
+
 DEFAULTS: dict[str, Any] = {
+    # inline: deliver in the process that committed; celery: hand the ids to Celery workers.
+    "DELIVERY": INLINE,
     # Dotted path of the transport class (see push/transports/).
     "TRANSPORT": "push.transports.expo.ExpoTransport",
     "EXPO_BASE_URL": "https://exp.host/--/api/v2/push",
@@ -37,6 +43,8 @@ DEFAULTS: dict[str, Any] = {
     # DELIVERY_RETRY_SECONDS, doubling each time, before the next.
     "MAX_DELIVERY_ATTEMPTS": 6,
     "DELIVERY_RETRY_SECONDS": 30.0,
+    # How long a worker's claim on a notification lasts; a dead worker's claims expire.
+    "LEASE_SECONDS": 300,
     # Largest request body the token endpoints accept, in bytes (413 above it).
     "MAX_REQUEST_BYTES": 16 * 1024,
 }

@@ -8,13 +8,14 @@ one chunk with the HTTP requests of the chunks before it.
 
 import logging
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
 from django.db.models import F
 from django.utils import timezone
 
+from push.claims import claim_due, claim_ids, claim_rows
 from push.conf import push_settings
 from push.messages import build_payload
 from push.models import (
@@ -25,6 +26,7 @@ from push.models import (
     PushToken,
 )
 from push.outcomes import NO_DEVICES
+from push.preferences import Screening, screen
 from push.tokens import mask_token
 from push.transports import BaseTransport, OutgoingMessage, Ticket, get_transport
 from push.transports.base import PendingSend
@@ -70,15 +72,23 @@ class _Chunk:
 
 
 def deliver(
-    notifications: Iterable[list[NotificationLog]], transport: BaseTransport | None = None
+    notifications: Iterable[list[NotificationLog]],
+    transport: BaseTransport | None = None,
+    *,
+    claimed: bool = False,
 ) -> DeliveryReport:
-    """Deliver chunks of pending notifications; update them in place and in the database."""
+    """Deliver chunks of pending notifications; update them in place and in the database.
+
+    Each chunk is claimed first (unless the caller `claimed` it), so a notification another
+    worker holds is left alone.
+    """
     report = DeliveryReport()
     transport = transport or get_transport()
     in_flight: deque[tuple[_Chunk, PendingSend]] = deque()
     with transport:
         for rows in notifications:
-            chunk = _prepare([row for row in rows if row.status == NotificationStatus.PENDING])
+            pending = [row for row in rows if row.status == NotificationStatus.PENDING]
+            chunk = _prepare(pending if claimed else claim_rows(pending), report)
             messages = [
                 OutgoingMessage(target.token, _payload(target.notification))
                 for target in chunk.targets
@@ -92,18 +102,17 @@ def deliver(
 
 
 def deliver_ids(ids: Iterable[int], transport: BaseTransport | None = None) -> DeliveryReport:
-    """Deliver the pending notifications with these primary keys."""
-    return deliver(_load_in_chunks(list(ids)), transport)
-
-
-def _load_in_chunks(ids: list[int]) -> Iterator[list[NotificationLog]]:
+    """Claim and deliver the pending notifications with these primary keys."""
+    ids = list(ids)
     size = push_settings.BATCH_SIZE
-    for start in range(0, len(ids), size):
-        yield list(
-            NotificationLog.objects.filter(
-                pk__in=ids[start : start + size], status=NotificationStatus.PENDING
-            )
-        )
+    chunks = (claim_ids(ids[start : start + size]) for start in range(0, len(ids), size))
+    return deliver(chunks, transport, claimed=True)
+
+
+def deliver_due(limit: int | None = None, transport: BaseTransport | None = None) -> DeliveryReport:
+    """Claim and deliver up to `limit` due notifications (default: one batch)."""
+    rows = claim_due(limit or push_settings.BATCH_SIZE)
+    return deliver([rows], transport, claimed=True)
 
 
 def _payload(notification: NotificationLog) -> dict:
@@ -121,8 +130,14 @@ def _payload(notification: NotificationLog) -> dict:
     return cached
 
 
-def _prepare(notifications: list[NotificationLog]) -> _Chunk:
-    """Find the devices each notification still has to reach (two queries at most)."""
+def _prepare(claimed: list[NotificationLog], report: DeliveryReport) -> _Chunk:
+    """Set aside what preferences hold or skip; find the devices the rest must reach."""
+    screening = screen(claimed, timezone.now())
+    if screening.skipped or screening.held:
+        _set_aside(claimed, screening, report)
+    notifications = [
+        n for n in claimed if n.pk not in screening.skipped and n.pk not in screening.held
+    ]
     tokens_by_user: dict[int, list[tuple[int, str]]] = defaultdict(list)
     user_ids = {notification.user_id for notification in notifications}
     if user_ids:
@@ -270,7 +285,37 @@ def _settle(
             next_attempt_at=next_at,
             attempts=F("attempts") + 1,
             updated_at=now,
+            **_RELEASED,
         )
+
+
+def _set_aside(
+    notifications: list[NotificationLog], screening: Screening, report: DeliveryReport
+) -> None:
+    """Record skipped notifications and put held ones back for later, releasing our lease."""
+    by_pk = {n.pk: n for n in notifications}
+    for pk, reason in screening.skipped.items():
+        by_pk[pk].status = NotificationStatus.SKIPPED
+        by_pk[pk].error_message = reason
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for pk, reason in screening.skipped.items():
+        groups[(NotificationStatus.SKIPPED, reason, None)].append(pk)
+    for pk, until in screening.held.items():
+        by_pk[pk].next_attempt_at = until
+        groups[(NotificationStatus.PENDING, by_pk[pk].error_message, until)].append(pk)
+    for (status, error_message, next_attempt_at), pks in groups.items():
+        NotificationLog.objects.filter(pk__in=pks).update(
+            status=status,
+            error_message=error_message,
+            next_attempt_at=next_attempt_at,
+            **_RELEASED,
+        )
+    report.total += len(screening.skipped) + len(screening.held)
+    report.skipped += len(screening.skipped)
+    report.pending += len(screening.held)
+
+
+_RELEASED = {"locked_until": None, "lease_token": ""}
 
 
 def _retry_delay(attempts: int) -> timedelta:

@@ -14,7 +14,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Model, QuerySet
 
-from push.conf import push_settings
+from push.claims import new_lease
+from push.conf import INLINE, push_settings
 from push.delivery import DeliveryReport, deliver, deliver_ids
 from push.messages import expo_options, payload_size
 from push.models import NotificationLog, NotificationStatus, NotificationType
@@ -44,7 +45,7 @@ def send(
     notification = _new_notification(user_id_of(user), template)
     notification.save()
     if notification.status == NotificationStatus.PENDING:
-        _deliver_after_commit(partial(deliver, [[notification]]))
+        _deliver_after_commit(partial(_deliver_one, notification))
     return notification
 
 
@@ -64,12 +65,18 @@ def send_bulk(
     is still `pending` in the summary.
     """
     template = notification_fields(title, body, data, type, options)
-    chunks = _created_in_chunks(_user_ids(users), template)
-    if transaction.get_connection().in_atomic_block:
-        ids = [notification.pk for chunk in chunks for notification in chunk]
-        _deliver_after_commit(partial(dispatch, ids))
+    user_ids = _user_ids(users)
+    in_transaction = transaction.get_connection().in_atomic_block
+    if in_transaction or push_settings.DELIVERY != INLINE:
+        ids = [row.pk for chunk in _created_in_chunks(user_ids, template) for row in chunk]
+        if in_transaction:
+            _deliver_after_commit(partial(dispatch, ids))
+        else:
+            dispatch(ids)
         return DeliveryReport(total=len(ids), pending=len(ids)).as_dict()
-    return deliver(chunks).as_dict()
+    # Rows are born claimed by this process, then delivered chunk by chunk as they are made.
+    chunks = _created_in_chunks(user_ids, template, claimed=True)
+    return deliver(chunks, claimed=True).as_dict()
 
 
 def notification_fields(
@@ -119,12 +126,16 @@ def _new_notification(user_id: int, template: dict[str, Any]) -> NotificationLog
 
 
 def _created_in_chunks(
-    user_ids: Iterator[int], template: dict[str, Any]
+    user_ids: Iterator[int], template: dict[str, Any], *, claimed: bool = False
 ) -> Iterator[list[NotificationLog]]:
-    """Create the log rows chunk by chunk (one INSERT each); yield each chunk."""
+    """Create the log rows chunk by chunk (one INSERT each); yield each chunk.
+
+    `claimed` rows carry a lease taken as their chunk is made, so it covers their delivery.
+    """
     size = push_settings.BATCH_SIZE
     while chunk := list(islice(user_ids, size)):
-        rows = [_new_notification(user_id, template) for user_id in chunk]
+        fields = {**template, **new_lease()} if claimed else template
+        rows = [_new_notification(user_id, fields) for user_id in chunk]
         yield NotificationLog.objects.bulk_create(rows)
 
 
@@ -147,9 +158,26 @@ def _user_ids(users: QuerySet | Iterable[UserRef]) -> Iterator[int]:
 
 
 def dispatch(notification_ids: list[int]) -> None:
-    """Hand committed pending notifications to delivery (in this process, right away)."""
-    if notification_ids:
+    """Hand committed pending notifications to delivery, as the DELIVERY setting says.
+
+    inline: deliver them in this process now. celery: enqueue tasks for the workers.
+    Whatever fails stays pending for `push_deliver` or the periodic task to retry.
+    """
+    if not notification_ids:
+        return
+    if push_settings.DELIVERY == INLINE:
         deliver_ids(notification_ids)
+    else:
+        from push.tasks import enqueue_delivery
+
+        enqueue_delivery(notification_ids)
+
+
+def _deliver_one(notification: NotificationLog) -> None:
+    if push_settings.DELIVERY == INLINE:
+        deliver([[notification]])  # updates the caller's instance in place
+    else:
+        dispatch([notification.pk])
 
 
 def _deliver_after_commit(delivery: partial) -> None:

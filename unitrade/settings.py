@@ -101,6 +101,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 ACCESS_TOKEN_LIFETIME_MINUTES = 60
 
 PUSH_NOTIFICATIONS = {
+    "DELIVERY": env_str("PUSH_DELIVERY", "inline"),
     "EXPO_BASE_URL": env_str("EXPO_BASE_URL", "https://exp.host/--/api/v2/push"),
     "EXPO_ACCESS_TOKEN": env_str("EXPO_ACCESS_TOKEN"),
 }

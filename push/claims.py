@@ -1,0 +1,88 @@
+"""Leases on pending notifications, so that one notification is delivered by one worker.
+
+A claim stamps rows with a fresh token and a lease end in one UPDATE whose WHERE clause
+only matches rows that are pending and not leased (or whose lease ran out: their worker
+died). The token then tells which rows this claimer got.
+
+PostgreSQL: the worker's "next N due rows" are picked with SELECT ... FOR UPDATE SKIP
+LOCKED, so concurrent workers take disjoint batches without waiting for each other; an
+UPDATE that meets a row another transaction is changing re-checks its WHERE clause after
+that transaction ends, so a row is never claimed twice.
+SQLite: there are no row locks; a write locks the whole database, so each claiming UPDATE
+runs alone and the same WHERE clause keeps claims disjoint (workers simply take turns).
+"""
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from push.conf import push_settings
+from push.models import NotificationLog, NotificationStatus
+
+
+def _unleased(now: datetime) -> Q:
+    return Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+
+
+def _due(now: datetime) -> Q:
+    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+
+
+def new_lease(now: datetime | None = None) -> dict[str, Any]:
+    """Return the fields that mark rows as claimed by a new, unique claimer."""
+    now = now or timezone.now()
+    return {
+        "lease_token": uuid.uuid4().hex,
+        "locked_until": now + timedelta(seconds=push_settings.LEASE_SECONDS),
+    }
+
+
+def _stamp(rows: QuerySet, now: datetime) -> str:
+    lease = new_lease(now)
+    rows.filter(_unleased(now), status=NotificationStatus.PENDING).update(**lease)
+    return lease["lease_token"]
+
+
+def claim_ids(ids: Iterable[int]) -> list[NotificationLog]:
+    """Claim the pending, unleased notifications among `ids`; return them loaded."""
+    now = timezone.now()
+    token = _stamp(NotificationLog.objects.filter(pk__in=list(ids)), now)
+    return list(NotificationLog.objects.filter(lease_token=token))
+
+
+def claim_rows(rows: list[NotificationLog]) -> list[NotificationLog]:
+    """Claim these loaded notifications; return the ones this call got (two queries)."""
+    if not rows:
+        return []
+    now = timezone.now()
+    token = _stamp(NotificationLog.objects.filter(pk__in=[row.pk for row in rows]), now)
+    claimed = set(NotificationLog.objects.filter(lease_token=token).values_list("pk", flat=True))
+    return [row for row in rows if row.pk in claimed]
+
+
+def claim_due(limit: int) -> list[NotificationLog]:
+    """Claim up to `limit` notifications whose delivery is due; return them loaded."""
+    now = timezone.now()
+    due = NotificationLog.objects.filter(
+        _due(now), _unleased(now), status=NotificationStatus.PENDING
+    ).order_by("pk")
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
+            token = _stamp(NotificationLog.objects.filter(pk__in=ids), now)
+        else:
+            token = _stamp(NotificationLog.objects.filter(pk__in=due.values("pk")[:limit]), now)
+    return list(NotificationLog.objects.filter(lease_token=token).order_by("pk"))
+
+
+def count_due() -> int:
+    """Return how many pending notifications are due and unleased (for summaries)."""
+    now = timezone.now()
+    return NotificationLog.objects.filter(
+        _due(now), _unleased(now), status=NotificationStatus.PENDING
+    ).count()
