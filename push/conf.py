@@ -43,6 +43,10 @@ DEFAULTS: dict[str, Any] = {
     # DELIVERY_RETRY_SECONDS, doubling each time, before the next.
     "MAX_DELIVERY_ATTEMPTS": 6,
     "DELIVERY_RETRY_SECONDS": 30.0,
+    # Receipts are asked for once tickets are this old (Expo: about 15 minutes).
+    "RECEIPT_MIN_AGE_SECONDS": 15 * 60,
+    # Shared rate limit for many workers: a Redis URL (None: each process limits itself).
+    "RATE_LIMIT_REDIS_URL": None,
     # How long a worker's claim on a notification lasts; a dead worker's claims expire.
     "LEASE_SECONDS": 300,
     # Largest request body the token endpoints accept, in bytes (413 above it).

@@ -1,7 +1,10 @@
 """Client-side rate limiting, so bulk sends stay under Expo's 600 notifications a second."""
 
+import logging
 import threading
 import time
+
+logger = logging.getLogger(__name__)
 
 
 class TokenBucket:
@@ -54,3 +57,70 @@ class Unlimited:
     def acquire(self, count: int = 1) -> float:
         """Return at once: nothing to wait for."""
         return 0.0
+
+
+# Refill and take atomically, on Redis's clock, so every worker on every machine shares
+# one budget. Answers the seconds to wait (as a string: Lua numbers become integers).
+_REDIS_TAKE = """
+local rate = tonumber(ARGV[1])
+local capacity = tonumber(ARGV[2])
+local count = tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'updated')
+local tokens = tonumber(state[1]) or capacity
+local updated = tonumber(state[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - updated) * rate)
+local wait = 0
+if tokens >= count then
+    tokens = tokens - count
+else
+    wait = (count - tokens) / rate
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'updated', tostring(now))
+redis.call('EXPIRE', KEYS[1], 60)
+return tostring(wait)
+"""
+
+
+class RedisTokenBucket(TokenBucket):
+    """The token bucket kept in Redis: one budget shared by all processes using `key`.
+
+    If Redis cannot be reached the bucket falls back to this process's own bucket, so
+    notifications keep flowing (more slowly than 429s would allow, never faster).
+    """
+
+    def __init__(self, url: str, rate: float, capacity: float, key: str = "push:expo-rate"):
+        super().__init__(rate, capacity)
+        import redis  # the [celery] extra; only needed when a shared limit is configured
+
+        self._errors = redis.RedisError
+        self._take_script = redis.Redis.from_url(url).register_script(_REDIS_TAKE)
+        self.key = key
+
+    def _take(self, count: float) -> float:
+        waited = 0.0
+        while True:
+            try:
+                wait = float(
+                    self._take_script(keys=[self.key], args=[self.rate, self.capacity, count])
+                )
+            except self._errors as exc:
+                logger.warning("Shared rate limit unavailable (%s): limiting locally", exc)
+                return waited + super()._take(count)
+            if wait <= 0:
+                return waited
+            time.sleep(wait)
+            waited += wait
+
+
+def build_limiter(rate: float | None, capacity: float) -> "TokenBucket | Unlimited":
+    """Return the limiter for `rate` notifications a second: shared when Redis is configured."""
+    if not rate:
+        return Unlimited()
+    from push.conf import push_settings
+
+    capacity = min(capacity, rate)
+    if push_settings.RATE_LIMIT_REDIS_URL:
+        return RedisTokenBucket(push_settings.RATE_LIMIT_REDIS_URL, rate, capacity)
+    return TokenBucket(rate, capacity)

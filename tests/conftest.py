@@ -60,6 +60,7 @@ def expo(_expo_server, settings):
     _expo_server.rate_per_second = None
     _expo_server.burst = 600
     _expo_server.latency = 0.0
+    _expo_server.receipt_delay = 0.0
     _expo_server.access_token = None
     settings.PUSH_NOTIFICATIONS = {
         "EXPO_BASE_URL": _expo_server.url,

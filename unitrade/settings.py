@@ -80,6 +80,18 @@ DATABASES = {
     )
 }
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # Workers and the web process write concurrently: wait for the lock instead of
+        # failing, take it when a transaction starts (no lock upgrades to deadlock on),
+        # and let readers proceed while one writes (WAL).
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
+    # A file, not memory: tests start worker processes that must see the same database.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -100,8 +112,20 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Lifetime of the access tokens printed by `manage.py access_token` (simplejwt's default is 5).
 ACCESS_TOKEN_LIFETIME_MINUTES = 60
 
+# Celery (PUSH_DELIVERY=celery): Redis as the broker; beat runs the periodic push work.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves the task to another
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "push-deliver-due": {"task": "push.deliver_due", "schedule": 30.0},
+    "push-check-receipts": {"task": "push.check_receipts", "schedule": 300.0},
+}
+
 PUSH_NOTIFICATIONS = {
     "DELIVERY": env_str("PUSH_DELIVERY", "inline"),
+    "RATE_LIMIT_REDIS_URL": env_str("PUSH_RATE_LIMIT_REDIS_URL"),
     "EXPO_BASE_URL": env_str("EXPO_BASE_URL", "https://exp.host/--/api/v2/push"),
     "EXPO_ACCESS_TOKEN": env_str("EXPO_ACCESS_TOKEN"),
 }

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from push.outcomes import ErrorRule, rule_for
-from push.ratelimit import TokenBucket, Unlimited
+from push.ratelimit import build_limiter
 
 logger = logging.getLogger(__name__)
 
@@ -131,11 +131,7 @@ class BaseTransport:
         retry_backoff_max: float = 30.0,
     ) -> None:
         self.concurrency = max(1, concurrency)
-        self.limiter = (
-            TokenBucket(rate_per_second, capacity=min(self.max_batch_size, rate_per_second))
-            if rate_per_second
-            else Unlimited()
-        )
+        self.limiter = build_limiter(rate_per_second, capacity=self.max_batch_size)
         self.retry_attempts = max(1, retry_attempts)
         self.retry_backoff = retry_backoff
         self.retry_backoff_max = retry_backoff_max

@@ -1,0 +1,55 @@
+import signal
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from push.delivery import DeliveryReport
+from push.worker import Worker
+
+
+class Command(BaseCommand):
+    help = (
+        "Deliver pending notifications that are due (retries, held ones, anything a crashed "
+        "process left). Safe to run from cron and on many machines at once."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--loop", action="store_true", help="Keep running as a worker until SIGTERM/SIGINT."
+        )
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=5.0,
+            help="Seconds between polls when idle (--loop; default 5).",
+        )
+        parser.add_argument("--batch-size", type=int, default=None, help="Rows per claim.")
+
+    def handle(self, *args, loop: bool, interval: float, batch_size: int | None, **options):
+        worker = Worker(
+            batch_size=batch_size,
+            poll_interval=max(0.1, interval),
+            on_batch=self._report_batch if loop else None,
+        )
+        if loop:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda *_: worker.stop())
+            total = worker.run_forever()
+        else:
+            total = worker.run_once()
+        self.stdout.write(f"push_deliver: {self._summary(total)}")
+
+    def _report_batch(self, report: DeliveryReport) -> None:
+        self.stdout.write(f"batch: {self._summary(report)}")
+        self.stdout.flush()
+
+    @staticmethod
+    def _summary(report: DeliveryReport) -> str:
+        text = (
+            f"{report.total} notification(s): {report.successful} sent, {report.failed} failed, "
+            f"{report.skipped} skipped, {report.pending} pending; {report.devices} device(s)"
+        )
+        if report.deactivated_tokens:
+            text += f", {report.deactivated_tokens} token(s) deactivated"
+        if report.errors:
+            text += "; errors: " + ", ".join(f"{k} x{v}" for k, v in report.errors.items())
+        return text

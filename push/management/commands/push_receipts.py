@@ -1,0 +1,35 @@
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from push.receipts import check_receipts
+from push.transports.base import BatchFailed
+
+
+class Command(BaseCommand):
+    help = (
+        "Fetch Expo receipts for tickets old enough (default from RECEIPT_MIN_AGE_SECONDS), "
+        "retire dead tokens and record failures. Safe to run from cron."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--min-age", type=float, default=None, help="Seconds a ticket must be old."
+        )
+
+    def handle(self, *args, min_age: float | None, **options) -> None:
+        if min_age is not None and min_age < 0:
+            raise CommandError("--min-age must not be negative.")
+        try:
+            report = check_receipts(None if min_age is None else timedelta(seconds=min_age))
+        except BatchFailed as failure:
+            raise CommandError(f"Expo did not answer: {failure.error}: {failure.message}") from None
+        text = (
+            f"push_receipts: {report.checked} checked: {report.ok} ok, {report.failed} failed, "
+            f"{report.not_ready} not ready, {report.expired} expired"
+        )
+        if report.deactivated_tokens:
+            text += f", {report.deactivated_tokens} token(s) deactivated"
+        if report.errors:
+            text += "; errors: " + ", ".join(f"{k} x{v}" for k, v in report.errors.items())
+        self.stdout.write(text)

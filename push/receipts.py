@@ -1,0 +1,114 @@
+"""Expo's delivery receipts: fetched some time after sending, acted on, recorded."""
+
+import logging
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from push.conf import push_settings
+from push.models import DeliveryStatus, PushDelivery, PushToken, ReceiptStatus
+from push.outcomes import rule_for
+from push.transports import BaseTransport, get_transport
+
+logger = logging.getLogger(__name__)
+
+# Expo deletes receipts after a day: an id still without one then will never have one.
+RECEIPTS_KEPT_FOR = timedelta(hours=24)
+
+
+@dataclass
+class ReceiptReport:
+    """What one run of receipt checking found."""
+
+    checked: int = 0
+    ok: int = 0
+    failed: int = 0
+    not_ready: int = 0
+    expired: int = 0
+    deactivated_tokens: int = 0
+    errors: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict:
+        """Return the report as plain data."""
+        report = asdict(self)
+        report["errors"] = dict(self.errors)
+        return report
+
+
+def check_receipts(
+    min_age: timedelta | None = None, transport: BaseTransport | None = None
+) -> ReceiptReport:
+    """Fetch receipts for accepted tickets at least `min_age` old and act on them.
+
+    DeviceNotRegistered retires the token; InvalidCredentials and other app-configuration
+    errors are logged at ERROR and touch no token; every receipt is recorded on its
+    delivery. Ids Expo has no receipt for yet are asked again next run, for 24 hours.
+    """
+    if min_age is None:
+        min_age = timedelta(seconds=push_settings.RECEIPT_MIN_AGE_SECONDS)
+    now = timezone.now()
+    report = ReceiptReport()
+    transport = transport or get_transport()
+    awaiting = (
+        PushDelivery.objects.filter(
+            status=DeliveryStatus.ACCEPTED,
+            receipt_status="",
+            updated_at__lte=now - min_age,
+        )
+        .exclude(ticket_id="")
+        .order_by("pk")
+    )
+    last_pk = 0
+    with transport:
+        while batch := list(
+            awaiting.filter(pk__gt=last_pk).values_list(
+                "pk", "ticket_id", "push_token_id", "updated_at"
+            )[: transport.max_receipt_batch_size]
+        ):
+            last_pk = batch[-1][0]
+            receipts = transport.get_receipts([ticket_id for _, ticket_id, _, _ in batch])
+            _record(batch, receipts, now, report)
+    return report
+
+
+def _record(batch: list[tuple], receipts: dict, now: datetime, report: ReceiptReport) -> None:
+    ok, not_ready, expired = [], [], []
+    failed: dict[str, list[int]] = defaultdict(list)
+    dead_tokens = set()
+    for pk, ticket_id, token_id, ticketed_at in batch:
+        receipt = receipts.get(ticket_id)
+        if receipt is None:
+            (expired if ticketed_at < now - RECEIPTS_KEPT_FOR else not_ready).append(pk)
+        elif receipt.ok:
+            ok.append(pk)
+        else:
+            failed[receipt.error].append(pk)
+            report.errors[receipt.error] += 1
+            if receipt.rule.deactivate_token and token_id is not None:
+                dead_tokens.add(token_id)
+    rows = PushDelivery.objects
+    rows.filter(pk__in=ok).update(receipt_status=ReceiptStatus.OK, receipt_checked_at=now)
+    rows.filter(pk__in=expired).update(receipt_status=ReceiptStatus.EXPIRED, receipt_checked_at=now)
+    rows.filter(pk__in=not_ready).update(receipt_checked_at=now)
+    for code, pks in failed.items():
+        rows.filter(pk__in=pks).update(
+            receipt_status=ReceiptStatus.ERROR, receipt_error=code, receipt_checked_at=now
+        )
+        if rule_for(code).alert_operator:
+            logger.error(
+                "Expo receipts report %s for %d notification(s): the app's push credentials "
+                "or configuration need an operator; no device token was changed.",
+                code,
+                len(pks),
+            )
+    if dead_tokens:
+        report.deactivated_tokens += PushToken.objects.filter(pk__in=dead_tokens).update(
+            is_active=False
+        )
+    report.checked += len(batch)
+    report.ok += len(ok)
+    report.failed += sum(len(pks) for pks in failed.values())
+    report.not_ready += len(not_ready)
+    report.expired += len(expired)

@@ -1,0 +1,76 @@
+"""Starting real worker processes against the test database and the loopback Expo server."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_database_url() -> str:
+    """Return a DATABASE_URL naming the database the tests are using right now."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
+
+
+def worker_env(**push_settings) -> dict[str, str]:
+    """Return the environment of a process that shares the tests' database and push setup."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="tests.worker_settings",
+        DATABASE_URL=test_database_url(),
+        PUSH_TEST_SETTINGS=json.dumps({**settings.PUSH_NOTIFICATIONS, **push_settings}),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def start(args: list[str], **push_settings) -> subprocess.Popen:
+    """Start `python manage.py <args>` as a separate process."""
+    return subprocess.Popen(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=worker_env(**push_settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll `condition` until it holds; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen, timeout: float = 30) -> tuple[int, str, str]:
+    """Stop a process gracefully (SIGTERM); return its exit code and output."""
+    if process.poll() is None:
+        process.terminate()
+    return finish(process, timeout)
+
+
+def finish(process: subprocess.Popen, timeout: float = 60) -> tuple[int, str, str]:
+    """Wait for a process to end by itself; return its exit code and output."""
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+    return process.returncode, out, err
