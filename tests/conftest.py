@@ -1,10 +1,14 @@
 """Fixtures shared by every test: users, and clients that authenticate like the mobile app."""
 
+import os
+import socket
+
 import pytest
 from django.test import Client
 
 import push
 from tests.expo_server import ExpoServer
+from tests.marketplace import buyer, order, product, seller  # noqa: F401  (shared fixtures)
 from unitrade.access_tokens import issue_access_token
 
 VALID_TOKEN = "ExponentPushToken[xxxxxxxxxxxxxxxxxxxxxx]"
@@ -83,3 +87,31 @@ def push_settings_update(settings, **values):
 def committed(django_capture_on_commit_callbacks):
     """`with committed(): ...` runs the on-commit callbacks of the block, as a commit would."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip Celery tests without Redis, unless PUSH_TEST_REQUIRE_SERVICES says it must be up."""
+    if _reachable("127.0.0.1", 6379) or os.environ.get("PUSH_TEST_REQUIRE_SERVICES"):
+        return
+    skip = pytest.mark.skip(reason="Redis is not running on 127.0.0.1:6379")
+    for item in items:
+        if "celery" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate-limit counters live in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,3 +1,5 @@
+"""Marketplace fixtures: a seller, a buyer with devices, a product, an order."""
+
 from decimal import Decimal
 
 import pytest
