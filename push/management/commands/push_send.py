@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--title", required=True)
         parser.add_argument("--body", required=True)
         parser.add_argument(
-            "--type", default=NotificationType.SYSTEM, choices=NotificationType.values
+            "--type", dest="kind", default=NotificationType.SYSTEM, choices=NotificationType.values
         )
         parser.add_argument("--data", default=None, help='JSON object, e.g. \'{"type": "system"}\'')
 
