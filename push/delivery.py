@@ -9,7 +9,7 @@ one chunk with the HTTP requests of the chunks before it.
 import logging
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import F
@@ -27,6 +27,7 @@ from push.models import (
 )
 from push.outcomes import NO_DEVICES
 from push.preferences import Screening, screen
+from push.reports import Report
 from push.tokens import mask_token
 from push.transports import BaseTransport, OutgoingMessage, Ticket, get_transport
 from push.transports.base import PendingSend
@@ -38,7 +39,7 @@ CHUNKS_IN_FLIGHT = 2
 
 
 @dataclass
-class DeliveryReport:
+class DeliveryReport(Report):
     """What a delivery run did, notification by notification (the guide's summary keys)."""
 
     total: int = 0
@@ -47,14 +48,12 @@ class DeliveryReport:
     skipped: int = 0
     pending: int = 0
     devices: int = 0
-    deactivated_tokens: int = 0
-    errors: Counter = field(default_factory=Counter)
 
-    def as_dict(self) -> dict:
-        """Return the report as plain data (for JSON answers and command output)."""
-        report = asdict(self)
-        report["errors"] = dict(self.errors)
-        return report
+    def headline(self) -> str:
+        return (
+            f"{self.total} notification(s): {self.successful} sent, {self.failed} failed, "
+            f"{self.skipped} skipped, {self.pending} pending; {self.devices} device(s)"
+        )
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """Expo's delivery receipts: fetched some time after sending, acted on, recorded."""
 
 import logging
-from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -10,6 +10,7 @@ from django.utils import timezone
 from push.conf import push_settings
 from push.models import DeliveryStatus, PushDelivery, PushToken, ReceiptStatus
 from push.outcomes import rule_for
+from push.reports import Report
 from push.transports import BaseTransport, get_transport
 
 logger = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ RECEIPTS_KEPT_FOR = timedelta(hours=24)
 
 
 @dataclass
-class ReceiptReport:
+class ReceiptReport(Report):
     """What one run of receipt checking found."""
 
     checked: int = 0
@@ -27,14 +28,12 @@ class ReceiptReport:
     failed: int = 0
     not_ready: int = 0
     expired: int = 0
-    deactivated_tokens: int = 0
-    errors: Counter = field(default_factory=Counter)
 
-    def as_dict(self) -> dict:
-        """Return the report as plain data."""
-        report = asdict(self)
-        report["errors"] = dict(self.errors)
-        return report
+    def headline(self) -> str:
+        return (
+            f"{self.checked} checked: {self.ok} ok, {self.failed} failed, "
+            f"{self.not_ready} not ready, {self.expired} expired"
+        )
 
 
 def check_receipts(

@@ -51,9 +51,6 @@ class Worker:
     def _add(self, report: DeliveryReport) -> None:
         if report.total == 0:
             return
-        for name in ("total", "successful", "failed", "skipped", "pending", "devices"):
-            setattr(self.total, name, getattr(self.total, name) + getattr(report, name))
-        self.total.deactivated_tokens += report.deactivated_tokens
-        self.total.errors.update(report.errors)
+        self.total.add(report)
         if self.on_batch is not None:
             self.on_batch(report)

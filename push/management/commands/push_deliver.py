@@ -36,20 +36,8 @@ class Command(BaseCommand):
             total = worker.run_forever()
         else:
             total = worker.run_once()
-        self.stdout.write(f"push_deliver: {self._summary(total)}")
+        self.stdout.write(f"push_deliver: {total.summary()}")
 
     def _report_batch(self, report: DeliveryReport) -> None:
-        self.stdout.write(f"batch: {self._summary(report)}")
+        self.stdout.write(f"batch: {report.summary()}")
         self.stdout.flush()
-
-    @staticmethod
-    def _summary(report: DeliveryReport) -> str:
-        text = (
-            f"{report.total} notification(s): {report.successful} sent, {report.failed} failed, "
-            f"{report.skipped} skipped, {report.pending} pending; {report.devices} device(s)"
-        )
-        if report.deactivated_tokens:
-            text += f", {report.deactivated_tokens} token(s) deactivated"
-        if report.errors:
-            text += "; errors: " + ", ".join(f"{k} x{v}" for k, v in report.errors.items())
-        return text

@@ -24,12 +24,4 @@ class Command(BaseCommand):
             report = check_receipts(None if min_age is None else timedelta(seconds=min_age))
         except BatchFailed as failure:
             raise CommandError(f"Expo did not answer: {failure.error}: {failure.message}") from None
-        text = (
-            f"push_receipts: {report.checked} checked: {report.ok} ok, {report.failed} failed, "
-            f"{report.not_ready} not ready, {report.expired} expired"
-        )
-        if report.deactivated_tokens:
-            text += f", {report.deactivated_tokens} token(s) deactivated"
-        if report.errors:
-            text += "; errors: " + ", ".join(f"{k} x{v}" for k, v in report.errors.items())
-        self.stdout.write(text)
+        self.stdout.write(f"push_receipts: {report.summary()}")
