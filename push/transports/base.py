@@ -15,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from push.exceptions import PushError
 from push.outcomes import ErrorRule, rule_for
 from push.ratelimit import build_limiter
 
@@ -66,7 +67,7 @@ class Receipt:
         return rule_for(self.error)
 
 
-class BatchFailed(Exception):
+class BatchFailed(PushError):
     """A whole batch failed: nothing in it was accepted. `retry_after` comes from the server."""
 
     def __init__(self, error: str, message: str, retry_after: float | None = None) -> None:
