@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from push.models import NotificationLog, PushToken
+from push.models import NotificationLog, NotificationPreference, PushToken
 from push.tokens import mask_token
 
 
@@ -40,3 +40,12 @@ class NotificationLogAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at",)
     raw_id_fields = ("user",)
     date_hierarchy = "created_at"
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "disabled_types", "quiet_start", "quiet_end", "timezone", "updated_at")
+    search_fields = ("user__email", "user__username")
+    list_select_related = ("user",)
+    readonly_fields = ("updated_at",)
+    raw_id_fields = ("user",)

@@ -10,6 +10,7 @@ E001_INVALID_SETTINGS = "push.E001"
 E002_UNTRACKED_FIELD = "push.E002"
 E003_UNKNOWN_MODEL = "push.E003"
 E004_UNKNOWN_DELIVERY_MODE = "push.E004"
+E006_INVALID_HOURLY_CAP = "push.E006"
 
 
 @register()
@@ -19,15 +20,25 @@ def check_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
         push_settings.user_settings()
     except PushConfigurationError as exc:
         return [Error(str(exc), id=E001_INVALID_SETTINGS)]
+    errors: list[CheckMessage] = []
     if push_settings.DELIVERY not in DELIVERY_MODES:
-        return [
+        errors.append(
             Error(
                 f"PUSH_NOTIFICATIONS['DELIVERY'] is {push_settings.DELIVERY!r}.",
                 hint=f"Use one of: {', '.join(DELIVERY_MODES)}.",
                 id=E004_UNKNOWN_DELIVERY_MODE,
             )
-        ]
-    return []
+        )
+    cap = push_settings.MAX_NOTIFICATIONS_PER_HOUR
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+        errors.append(
+            Error(
+                f"PUSH_NOTIFICATIONS['MAX_NOTIFICATIONS_PER_HOUR'] is {cap!r}.",
+                hint="Use a positive integer, or None for no cap.",
+                id=E006_INVALID_HOURLY_CAP,
+            )
+        )
+    return errors
 
 
 @register()

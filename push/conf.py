@@ -51,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     "LEASE_SECONDS": 300,
     # Largest request body the token endpoints accept, in bytes (413 above it).
     "MAX_REQUEST_BYTES": 16 * 1024,
+    # Non-urgent notifications a user receives in any hour; the rest wait (None: no cap).
+    "MAX_NOTIFICATIONS_PER_HOUR": 20,
 }
 
 

@@ -137,3 +137,38 @@ class PushDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status} to {mask_token(self.token)}"
+
+
+class NotificationPreference(models.Model):
+    """What one user wants to receive; a user without a row gets the defaults (everything).
+
+    `disabled_types` lists the notification types the user switched off (never "system").
+    Quiet hours are a daily window of wall-clock times in `timezone`, set all together or
+    not at all; `quiet_start` after `quiet_end` means the window crosses midnight.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_preference"
+    )
+    disabled_types = models.JSONField(default=list, blank=True)
+    quiet_start = models.TimeField(null=True, blank=True)
+    quiet_end = models.TimeField(null=True, blank=True)
+    timezone = models.CharField(max_length=64, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(quiet_start__isnull=True, quiet_end__isnull=True, timezone="")
+                    | (
+                        models.Q(quiet_start__isnull=False, quiet_end__isnull=False)
+                        & ~models.Q(timezone="")
+                    )
+                ),
+                name="push_preference_quiet_hours_complete",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Notification preferences of user {self.user_id}"

@@ -8,4 +8,5 @@ urlpatterns = [
     path("push-tokens/", views.save_push_token, name="save_push_token"),
     path("push-tokens/remove/", views.remove_push_token, name="remove_push_token"),
     path("push-tokens/test/", views.send_test_notification, name="test_notification"),
+    path("push-preferences/", views.push_preferences, name="push_preferences"),
 ]

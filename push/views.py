@@ -1,4 +1,4 @@
-"""The device-token API the mobile app calls (paths and JSON keys fixed by the app)."""
+"""The device-token and preference API the mobile app calls (paths and JSON keys fixed)."""
 
 from typing import Any
 
@@ -9,6 +9,12 @@ import push
 from push.devices import register_device, remove_device
 from push.http import BadRequest, error_response, json_api
 from push.models import DeviceType, NotificationStatus, PushToken
+from push.preferences import (
+    InvalidPreferences,
+    parse_changes,
+    preferences_of,
+    update_preferences,
+)
 from push.tokens import MAX_TOKEN_LENGTH, is_expo_push_token
 
 TEST_TITLE = "Test Notification"
@@ -84,3 +90,17 @@ def send_test_notification(request: HttpRequest, body: dict[str, Any]) -> JsonRe
             },
         }
     )
+
+
+@json_api(methods=["GET", "POST", "PATCH"])
+def push_preferences(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
+    """Answer the caller's preferences; POST and PATCH change the types and fields named."""
+    if request.method == "GET":
+        current = preferences_of(request.user)
+    else:
+        try:
+            switches, quiet_hours = parse_changes(body)
+        except InvalidPreferences as exc:
+            raise BadRequest(str(exc)) from None
+        current = update_preferences(request.user, switches, quiet_hours)
+    return JsonResponse({"success": True, **current})

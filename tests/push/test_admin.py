@@ -43,3 +43,14 @@ def test_notification_log_list_and_filters(staff_client, user):
     )
     assert response.status_code == 200
     assert "New Order!" in response.content.decode()
+
+
+def test_notification_preference_list(staff_client, user):
+    from datetime import time
+
+    from push.preferences import QuietHours, update_preferences
+
+    update_preferences(user, {"message": False}, QuietHours(time(22), time(7), "Europe/Berlin"))
+    response = staff_client.get("/admin/push/notificationpreference/")
+    assert response.status_code == 200
+    assert "Europe/Berlin" in response.content.decode()
