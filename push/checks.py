@@ -5,11 +5,13 @@ from django.core.checks import CheckMessage, Error, register
 
 from push.conf import DELIVERY_MODES, push_settings
 from push.exceptions import PushConfigurationError
+from push.throttling import invalid_rates
 
 E001_INVALID_SETTINGS = "push.E001"
 E002_UNTRACKED_FIELD = "push.E002"
 E003_UNKNOWN_MODEL = "push.E003"
 E004_UNKNOWN_DELIVERY_MODE = "push.E004"
+E005_INVALID_RATE_LIMIT = "push.E005"
 E006_INVALID_HOURLY_CAP = "push.E006"
 
 
@@ -27,6 +29,14 @@ def check_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
                 f"PUSH_NOTIFICATIONS['DELIVERY'] is {push_settings.DELIVERY!r}.",
                 hint=f"Use one of: {', '.join(DELIVERY_MODES)}.",
                 id=E004_UNKNOWN_DELIVERY_MODE,
+            )
+        )
+    for problem in invalid_rates():
+        errors.append(
+            Error(
+                problem,
+                hint='Rates look like "30/m" ("count/period", period s, m, h or d), or None.',
+                id=E005_INVALID_RATE_LIMIT,
             )
         )
     cap = push_settings.MAX_NOTIFICATIONS_PER_HOUR

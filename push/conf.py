@@ -51,6 +51,18 @@ DEFAULTS: dict[str, Any] = {
     "LEASE_SECONDS": 300,
     # Largest request body the token endpoints accept, in bytes (413 above it).
     "MAX_REQUEST_BYTES": 16 * 1024,
+    # Requests per user (per client IP for "anonymous") to the API, as "count/period" with
+    # period s, m, h or d ("5/10m": five every ten minutes); None turns a limit off. Keys
+    # given here replace the defaults one by one. Counted in Django's default cache.
+    "API_RATE_LIMITS": {
+        "tokens": "30/m",
+        "preferences": "30/m",
+        "test": "5/m",
+        "anonymous": "60/m",
+    },
+    # request.META key holding the client's address when a proxy sets it (e.g.
+    # "HTTP_X_REAL_IP"); None: REMOTE_ADDR. Only name a header your proxy overwrites.
+    "CLIENT_IP_HEADER": None,
     # Non-urgent notifications a user receives in any hour; the rest wait (None: no cap).
     "MAX_NOTIFICATIONS_PER_HOUR": 20,
 }

@@ -2,8 +2,10 @@
 
 Every answer is a JSON object with `success` and, on failure, a `message` written for the
 app's developers. Nothing from an exception is echoed to the client. The checks run in the
-order a client can act on: method (405), authentication (401), CSRF for session users
-(403), body size (413), content type (415), then the body itself (400).
+order a client can act on: the per-IP request limit of anonymous callers (429, before
+anything else), method (405), authentication (401), the per-user request limit of the
+endpoint's scope (429), CSRF for session users (403), body size (413), content type (415),
+then the body itself (400).
 """
 
 import json
@@ -16,6 +18,7 @@ from django.http import HttpRequest, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
+from push import throttling
 from push.conf import push_settings
 
 logger = logging.getLogger(__name__)
@@ -74,14 +77,34 @@ def _read_json_object(request: HttpRequest, limit: int) -> dict[str, Any]:
     return body
 
 
-def json_api(methods: Iterable[str]) -> Callable[[JsonView], Callable[..., JsonResponse]]:
-    """Wrap `view(request, body)` with the API's method, auth, CSRF and body rules."""
+def too_many_requests(seconds: int) -> JsonResponse:
+    """Return the 429 answer, telling the client when to try again."""
+    response = error_response(f"Too many requests: try again in {seconds} seconds.", 429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def json_api(
+    methods: Iterable[str], *, rate_limit: str = throttling.TOKENS
+) -> Callable[[JsonView], Callable[..., JsonResponse]]:
+    """Wrap `view(request, body)` with the API's limit, method, auth, CSRF and body rules.
+
+    `rate_limit` names the scope whose per-user limit the endpoint counts against
+    (PUSH_NOTIFICATIONS["API_RATE_LIMITS"]).
+    """
     allowed = tuple(method.upper() for method in methods)
+    if rate_limit not in throttling.SCOPES:
+        raise ValueError(f"Unknown rate limit scope {rate_limit!r}.")
 
     def decorator(view: JsonView) -> Callable[..., JsonResponse]:
         @csrf_exempt  # checked below, after authentication, and only for session users
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+            if not request.user.is_authenticated:
+                # Before the 401: guessing tokens costs the guesser its IP's budget.
+                wait = throttling.retry_after(request, throttling.ANONYMOUS)
+                if wait is not None:
+                    return too_many_requests(wait)
             if request.method not in allowed:
                 response = error_response(f"Method {request.method} not allowed.", 405)
                 response.headers["Allow"] = ", ".join(allowed)
@@ -90,6 +113,9 @@ def json_api(methods: Iterable[str]) -> Callable[[JsonView], Callable[..., JsonR
                 return error_response(
                     "Authentication credentials were not provided or are invalid.", 401
                 )
+            wait = throttling.retry_after(request, rate_limit)
+            if wait is not None:
+                return too_many_requests(wait)
             reason = _csrf_failure(request)
             if reason is not None:
                 return error_response(f"CSRF check failed: {reason}", 403)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
 import push
+from push import throttling
 from push.devices import register_device, remove_device
 from push.http import BadRequest, error_response, json_api
 from push.models import DeviceType, NotificationStatus, PushToken
@@ -68,7 +69,7 @@ def remove_push_token(request: HttpRequest, body: dict[str, Any]) -> JsonRespons
     )
 
 
-@json_api(methods=["POST"])
+@json_api(methods=["POST"], rate_limit=throttling.TEST)
 def send_test_notification(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
     """Send a test notification to the caller's devices (DEBUG, or staff in production)."""
     if not (settings.DEBUG or request.user.is_staff):
@@ -92,7 +93,7 @@ def send_test_notification(request: HttpRequest, body: dict[str, Any]) -> JsonRe
     )
 
 
-@json_api(methods=["GET", "POST", "PATCH"])
+@json_api(methods=["GET", "POST", "PATCH"], rate_limit=throttling.PREFERENCES)
 def push_preferences(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
     """Answer the caller's preferences; POST and PATCH change the types and fields named."""
     if request.method == "GET":

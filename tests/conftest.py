@@ -113,5 +113,3 @@ def _clear_cache():
     from django.core.cache import cache
 
     cache.clear()
-    yield
-    cache.clear()
