@@ -1,7 +1,11 @@
 """System checks of the push app: stable ids, messages in constants."""
 
+from urllib.parse import urlsplit
+
 from django.apps import apps
-from django.core.checks import CheckMessage, Error, register
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.checks import Warning as CheckWarning
 
 from push.conf import DELIVERY_MODES, push_settings
 from push.exceptions import PushConfigurationError
@@ -13,6 +17,38 @@ E003_UNKNOWN_MODEL = "push.E003"
 E004_UNKNOWN_DELIVERY_MODE = "push.E004"
 E005_INVALID_RATE_LIMIT = "push.E005"
 E006_INVALID_HOURLY_CAP = "push.E006"
+# Deploy checks (`manage.py check --deploy`).
+W001_TEST_ENDPOINT_ENABLED = "push.W001"
+W002_DEVELOPMENT_TRANSPORT = "push.W002"
+W003_DEVELOPMENT_SETTING = "push.W003"
+W004_LOCAL_CACHE = "push.W004"
+
+W001_MESSAGE = (
+    "The push test endpoint (POST /api/users/push-tokens/test/) is enabled: staff accounts "
+    "can make the backend send notifications on demand."
+)
+W001_HINT = "Set PUSH_NOTIFICATIONS['TEST_ENDPOINT_ENABLED'] = False (PUSH_TEST_ENDPOINT=off)."
+W002_MESSAGE = (
+    "PUSH_NOTIFICATIONS['TRANSPORT'] is a development transport: nothing reaches a phone."
+)
+W002_HINT = "Use push.transports.expo.ExpoTransport (the default)."
+W003_DEBUG = "DEBUG is on: error pages and SQL logging expose tokens and chat text."
+W003_SECRET_KEY = (
+    "SECRET_KEY is a development key: anyone who knows it can forge the app's access tokens."
+)
+W003_LOOPBACK_EXPO = "EXPO_BASE_URL points at this machine, not at Expo's push service."
+W003_HINT = "Set DJANGO_DEBUG=off, DJANGO_SECRET_KEY and EXPO_BASE_URL for production."
+W004_MESSAGE = "The default cache is {backend}: API rate limits are not shared between processes."
+W004_HINT = "Set CACHE_URL (or REDIS_URL) to a Redis server."
+
+# Modules of the transports that never reach a phone.
+DEVELOPMENT_TRANSPORTS = frozenset({"push.transports.console", "push.transports.locmem"})
+LOCAL_CACHES = frozenset(
+    {
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.dummy.DummyCache",
+    }
+)
 
 
 @register()
@@ -49,6 +85,44 @@ def check_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
             )
         )
     return errors
+
+
+@register(Tags.security, deploy=True)
+def check_deployment(app_configs=None, **kwargs) -> list[CheckMessage]:
+    """Warn about development conveniences that must not reach production."""
+    try:
+        push_settings.user_settings()
+    except PushConfigurationError:
+        return []  # reported by check_settings
+    warnings: list[CheckMessage] = []
+    if push_settings.TEST_ENDPOINT_ENABLED:
+        warnings.append(CheckWarning(W001_MESSAGE, hint=W001_HINT, id=W001_TEST_ENDPOINT_ENABLED))
+    if str(push_settings.TRANSPORT).rpartition(".")[0] in DEVELOPMENT_TRANSPORTS:
+        warnings.append(CheckWarning(W002_MESSAGE, hint=W002_HINT, id=W002_DEVELOPMENT_TRANSPORT))
+    leaks = []
+    if settings.DEBUG:
+        leaks.append(W003_DEBUG)
+    if str(getattr(settings, "SECRET_KEY", "")).startswith("django-insecure-"):
+        leaks.append(W003_SECRET_KEY)
+    if _is_loopback(push_settings.EXPO_BASE_URL):
+        leaks.append(W003_LOOPBACK_EXPO)
+    warnings.extend(
+        CheckWarning(leak, hint=W003_HINT, id=W003_DEVELOPMENT_SETTING) for leak in leaks
+    )
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    if backend in LOCAL_CACHES:
+        warnings.append(
+            CheckWarning(W004_MESSAGE.format(backend=backend), hint=W004_HINT, id=W004_LOCAL_CACHE)
+        )
+    return warnings
+
+
+def _is_loopback(url: object) -> bool:
+    try:
+        host = urlsplit(str(url)).hostname or ""
+    except ValueError:
+        return False
+    return host == "localhost" or host.startswith("127.") or host == "::1"
 
 
 @register()

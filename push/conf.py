@@ -63,6 +63,8 @@ DEFAULTS: dict[str, Any] = {
     # request.META key holding the client's address when a proxy sets it (e.g.
     # "HTTP_X_REAL_IP"); None: REMOTE_ADDR. Only name a header your proxy overwrites.
     "CLIENT_IP_HEADER": None,
+    # Whether POST /api/users/push-tokens/test/ exists (then for staff, or anyone in DEBUG).
+    "TEST_ENDPOINT_ENABLED": True,
     # Non-urgent notifications a user receives in any hour; the rest wait (None: no cap).
     "MAX_NOTIFICATIONS_PER_HOUR": 20,
 }

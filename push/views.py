@@ -7,6 +7,7 @@ from django.http import HttpRequest, JsonResponse
 
 import push
 from push import throttling
+from push.conf import push_settings
 from push.devices import register_device, remove_device
 from push.http import BadRequest, error_response, json_api
 from push.models import DeviceType, NotificationStatus, PushToken
@@ -72,6 +73,8 @@ def remove_push_token(request: HttpRequest, body: dict[str, Any]) -> JsonRespons
 @json_api(methods=["POST"], rate_limit=throttling.TEST)
 def send_test_notification(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
     """Send a test notification to the caller's devices (DEBUG, or staff in production)."""
+    if not push_settings.TEST_ENDPOINT_ENABLED:
+        return error_response("Not found.", 404)
     if not (settings.DEBUG or request.user.is_staff):
         return error_response("Test notifications are only available to staff.", 403)
     devices = PushToken.objects.filter(user=request.user, is_active=True).count()

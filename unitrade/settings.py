@@ -144,6 +144,7 @@ PUSH_NOTIFICATIONS = {
     "RATE_LIMIT_REDIS_URL": env_str("PUSH_RATE_LIMIT_REDIS_URL"),
     "EXPO_BASE_URL": env_str("EXPO_BASE_URL", "https://exp.host/--/api/v2/push"),
     "EXPO_ACCESS_TOKEN": env_str("EXPO_ACCESS_TOKEN"),
+    "TEST_ENDPOINT_ENABLED": env_bool("PUSH_TEST_ENDPOINT", default=True),
 }
 
 LOGGING = {
