@@ -58,6 +58,8 @@ def _read_json_object(request: HttpRequest, limit: int) -> dict[str, Any]:
         declared_length = int(declared)
     except ValueError:
         raise BadRequest("Invalid Content-Length header.") from None
+    if declared_length < 0:
+        raise BadRequest("Invalid Content-Length header.")
     if declared_length > limit:
         raise BadRequest(f"Request body is larger than {limit} bytes.", status=413)
     raw = request.read(limit + 1)
