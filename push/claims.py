@@ -42,25 +42,31 @@ def new_lease(now: datetime | None = None) -> dict[str, Any]:
     }
 
 
-def _stamp(rows: QuerySet, now: datetime) -> str:
+def _stamp(rows: QuerySet, now: datetime) -> tuple[str, int]:
+    """Lease the pending, unleased rows among `rows`; return the lease's token and count."""
     lease = new_lease(now)
-    rows.filter(_unleased(now), status=NotificationStatus.PENDING).update(**lease)
-    return lease["lease_token"]
+    count = rows.filter(_unleased(now), status=NotificationStatus.PENDING).update(**lease)
+    return lease["lease_token"], count
 
 
 def claim_ids(ids: Iterable[int]) -> list[NotificationLog]:
     """Claim the pending, unleased notifications among `ids`; return them loaded."""
     now = timezone.now()
-    token = _stamp(NotificationLog.objects.filter(pk__in=list(ids)), now)
+    token, _ = _stamp(NotificationLog.objects.filter(pk__in=list(ids)), now)
     return list(NotificationLog.objects.filter(lease_token=token))
 
 
 def claim_rows(rows: list[NotificationLog]) -> list[NotificationLog]:
-    """Claim these loaded notifications; return the ones this call got (two queries)."""
+    """Claim these loaded notifications; return the ones this call got.
+
+    One UPDATE when it gets them all (the usual case), and a SELECT only when it did not.
+    """
     if not rows:
         return []
     now = timezone.now()
-    token = _stamp(NotificationLog.objects.filter(pk__in=[row.pk for row in rows]), now)
+    token, count = _stamp(NotificationLog.objects.filter(pk__in=[row.pk for row in rows]), now)
+    if count == len(rows):
+        return rows
     claimed = set(NotificationLog.objects.filter(lease_token=token).values_list("pk", flat=True))
     return [row for row in rows if row.pk in claimed]
 
@@ -74,9 +80,9 @@ def claim_due(limit: int) -> list[NotificationLog]:
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
             ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
-            token = _stamp(NotificationLog.objects.filter(pk__in=ids), now)
+            token, _ = _stamp(NotificationLog.objects.filter(pk__in=ids), now)
         else:
-            token = _stamp(NotificationLog.objects.filter(pk__in=due.values("pk")[:limit]), now)
+            token, _ = _stamp(NotificationLog.objects.filter(pk__in=due.values("pk")[:limit]), now)
     return list(NotificationLog.objects.filter(lease_token=token).order_by("pk"))
 
 

@@ -8,7 +8,7 @@ one chunk with the HTTP requests of the chunks before it.
 
 import logging
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -29,7 +29,7 @@ from push.outcomes import NO_DEVICES
 from push.preferences import Screening, screen
 from push.reports import Report
 from push.tokens import mask_token
-from push.transports import BaseTransport, OutgoingMessage, Ticket, get_transport
+from push.transports import BaseTransport, OutgoingMessage, Ticket, shared_transport
 from push.transports.base import PendingSend
 
 logger = logging.getLogger(__name__)
@@ -75,28 +75,37 @@ def deliver(
     transport: BaseTransport | None = None,
     *,
     claimed: bool = False,
+    on_chunk: Callable[[DeliveryReport], None] | None = None,
 ) -> DeliveryReport:
     """Deliver chunks of pending notifications; update them in place and in the database.
 
     Each chunk is claimed first (unless the caller `claimed` it), so a notification another
-    worker holds is left alone.
+    worker holds is left alone. Chunks are taken from `notifications` while earlier ones
+    are still in flight. `on_chunk` hears each chunk's report as it is recorded.
     """
     report = DeliveryReport()
-    transport = transport or get_transport()
+    transport = transport or shared_transport()
+    transport.open()
     in_flight: deque[tuple[_Chunk, PendingSend]] = deque()
-    with transport:
-        for rows in notifications:
-            pending = [row for row in rows if row.status == NotificationStatus.PENDING]
-            chunk = _prepare(pending if claimed else claim_rows(pending), report)
-            messages = [
-                OutgoingMessage(target.token, _payload(target.notification))
-                for target in chunk.targets
-            ]
-            in_flight.append((chunk, transport.submit(messages)))
-            if len(in_flight) > CHUNKS_IN_FLIGHT:
-                _record(*in_flight.popleft(), report)
-        while in_flight:
-            _record(*in_flight.popleft(), report)
+
+    def record_oldest() -> None:
+        chunk_report = DeliveryReport()
+        _record(*in_flight.popleft(), chunk_report)
+        report.add(chunk_report)
+        if on_chunk is not None:
+            on_chunk(chunk_report)
+
+    for rows in notifications:
+        pending = [row for row in rows if row.status == NotificationStatus.PENDING]
+        chunk = _prepare(pending if claimed else claim_rows(pending), report)
+        messages = [
+            OutgoingMessage(target.token, _payload(target.notification)) for target in chunk.targets
+        ]
+        in_flight.append((chunk, transport.submit(messages)))
+        if len(in_flight) > CHUNKS_IN_FLIGHT:
+            record_oldest()
+    while in_flight:
+        record_oldest()
     return report
 
 

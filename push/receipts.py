@@ -11,7 +11,7 @@ from push.conf import push_settings
 from push.models import DeliveryStatus, PushDelivery, PushToken, ReceiptStatus
 from push.outcomes import rule_for
 from push.reports import Report
-from push.transports import BaseTransport, get_transport
+from push.transports import BaseTransport, shared_transport
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,8 @@ def check_receipts(
         min_age = timedelta(seconds=push_settings.RECEIPT_MIN_AGE_SECONDS)
     now = timezone.now()
     report = ReceiptReport()
-    transport = transport or get_transport()
+    transport = transport or shared_transport()
+    transport.open()
     awaiting = (
         PushDelivery.objects.filter(
             status=DeliveryStatus.ACCEPTED,
@@ -60,15 +61,14 @@ def check_receipts(
         .order_by("pk")
     )
     last_pk = 0
-    with transport:
-        while batch := list(
-            awaiting.filter(pk__gt=last_pk).values_list(
-                "pk", "ticket_id", "push_token_id", "updated_at"
-            )[: transport.max_receipt_batch_size]
-        ):
-            last_pk = batch[-1][0]
-            receipts = transport.get_receipts([ticket_id for _, ticket_id, _, _ in batch])
-            _record(batch, receipts, now, report)
+    while batch := list(
+        awaiting.filter(pk__gt=last_pk).values_list(
+            "pk", "ticket_id", "push_token_id", "updated_at"
+        )[: transport.max_receipt_batch_size]
+    ):
+        last_pk = batch[-1][0]
+        receipts = transport.get_receipts([ticket_id for _, ticket_id, _, _ in batch])
+        _record(batch, receipts, now, report)
     return report
 
 

@@ -2,11 +2,12 @@
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+from push.claims import claim_due
 from push.conf import push_settings
-from push.delivery import DeliveryReport, deliver_due
-from push.transports import get_transport
+from push.delivery import DeliveryReport, deliver
+from push.models import NotificationLog
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +33,16 @@ class Worker:
         self._stopping.set()
 
     def run_once(self) -> DeliveryReport:
-        """Deliver batches until nothing is due (or stop() is called); return the totals."""
-        with get_transport() as transport:
-            while not self._stopping.is_set():
-                report = deliver_due(self.batch_size, transport)
-                self._add(report)
-                if report.total == 0:
-                    break
+        """Deliver batches until nothing is due (or stop() is called); return the totals.
+
+        The next batch is claimed while the requests of the previous ones are in flight.
+        """
+
+        def due_batches() -> Iterator[list[NotificationLog]]:
+            while not self._stopping.is_set() and (rows := claim_due(self.batch_size)):
+                yield rows
+
+        deliver(due_batches(), claimed=True, on_chunk=self._add)
         return self.total
 
     def run_forever(self) -> DeliveryReport:

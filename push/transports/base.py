@@ -155,7 +155,7 @@ class BaseTransport:
     # The loop.
 
     def open(self) -> None:
-        """Start the worker threads (called by `with transport:`)."""
+        """Start the worker threads (called by `with transport:`; safe to call again)."""
         if self._executor is None and self.concurrency > 1:
             self._executor = ThreadPoolExecutor(
                 max_workers=self.concurrency, thread_name_prefix="push-transport"

@@ -26,7 +26,7 @@ def _redis():
 
 
 @pytest.fixture(scope="module")
-def celery_worker(_expo_server, django_db_blocker):
+def celery_worker(_expo_server, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock():
         env = processes.worker_env(
             EXPO_BASE_URL=_expo_server.url,
@@ -39,6 +39,7 @@ def celery_worker(_expo_server, django_db_blocker):
         connection.close()
     env["CELERY_BROKER_URL"] = BROKER_URL
     _redis().flushdb()
+    log = tmp_path_factory.mktemp("celery") / "worker.log"
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -56,10 +57,11 @@ def celery_worker(_expo_server, django_db_blocker):
         ],
         cwd=processes.ROOT,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
         text=True,
     )
+    worker.log = log
     yield worker
     processes.stop(worker)
     _redis().flushdb()
@@ -71,12 +73,22 @@ def celery_mode(settings, celery_worker, expo):
 
     app.conf.broker_url = BROKER_URL
     settings.PUSH_NOTIFICATIONS = {**settings.PUSH_NOTIFICATIONS, "DELIVERY": "celery"}
-    assert celery_worker.poll() is None, celery_worker.stderr.read()
+    assert celery_worker.poll() is None, celery_worker.log.read_text()
     return expo
 
 
+def wait_for_worker(celery_worker, condition, what):
+    """Wait for the worker's effect; on a timeout, show what the worker logged."""
+    try:
+        processes.wait_for(condition, timeout=60, what=what)
+    except AssertionError as timeout:
+        raise AssertionError(
+            f"{timeout}\n--- worker log ---\n{celery_worker.log.read_text()}"
+        ) from None
+
+
 def test_an_order_changed_in_the_admin_notifies_through_the_worker(
-    celery_mode, order, client, django_user_model
+    celery_mode, celery_worker, order, client, django_user_model
 ):
     expo = celery_mode
     expo.reset()
@@ -89,34 +101,34 @@ def test_an_order_changed_in_the_admin_notifies_through_the_worker(
     )
     assert response.status_code == 302
     assert expo.delivered == []  # the save returned before Expo answered
-    processes.wait_for(
+    wait_for_worker(
+        celery_worker,
         lambda: any(m["to"] == BUYER_TOKEN for m in expo.delivered),
-        timeout=60,
-        what="the worker to deliver",
+        "the worker to deliver",
     )
     message = next(m for m in expo.delivered if m["to"] == BUYER_TOKEN)
     assert message["body"] == "Your order has been shipped"
-    processes.wait_for(
+    wait_for_worker(
+        celery_worker,
         lambda: not NotificationLog.objects.filter(status="pending").exists(),
-        timeout=30,
-        what="the log rows to settle",
+        "the log rows to settle",
     )
 
 
-def test_push_send_is_queued_and_delivered(celery_mode, user):
+def test_push_send_is_queued_and_delivered(celery_mode, celery_worker, user):
     expo = celery_mode
     PushToken.objects.create(user=user, token="ExponentPushToken[celery-phone]")
     log = push.send(user, "Hi", "From a worker")
     assert log.status == "pending"
-    processes.wait_for(
+    wait_for_worker(
+        celery_worker,
         lambda: expo.delivered_count("ExponentPushToken[celery-phone]") == 1,
-        timeout=60,
-        what="delivery",
+        "delivery",
     )
-    processes.wait_for(
+    wait_for_worker(
+        celery_worker,
         lambda: NotificationLog.objects.get(pk=log.pk).status == "sent",
-        timeout=30,
-        what="the row to be marked sent",
+        "the row to be marked sent",
     )
 
 
@@ -135,6 +147,6 @@ def test_workers_share_one_rate_limit_so_more_workers_add_no_429s(celery_mode, d
         django_user_model.objects.filter(username__startswith="c"), "Hello", "Everyone"
     )
     assert summary["pending"] == 1200  # queued in 3 tasks, run by 2 worker processes
-    processes.wait_for(lambda: len(expo.delivered) >= 1200, timeout=90, what="1,200 deliveries")
+    wait_for_worker(celery_worker, lambda: len(expo.delivered) >= 1200, "1,200 deliveries")
     assert expo.stats.rate_limited == 0
     assert expo.duplicates() == {}
