@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import F
+from django.db.models import Case, F, TextField, Value, When
 from django.utils import timezone
 
 from push.claims import claim_due, claim_ids, claim_rows
@@ -300,22 +300,33 @@ def _settle(
 def _set_aside(
     notifications: list[NotificationLog], screening: Screening, report: DeliveryReport
 ) -> None:
-    """Record skipped notifications and put held ones back for later, releasing our lease."""
+    """Record skipped notifications and put held ones back for later, releasing our lease.
+
+    One UPDATE per skip reason (a handful) and one for every held row, whatever their
+    hold times: each user's quiet hours end at their own time.
+    """
     by_pk = {n.pk: n for n in notifications}
+    skipped_by_reason: dict[str, list[int]] = defaultdict(list)
     for pk, reason in screening.skipped.items():
         by_pk[pk].status = NotificationStatus.SKIPPED
         by_pk[pk].error_message = reason
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for pk, reason in screening.skipped.items():
-        groups[(NotificationStatus.SKIPPED, reason, None)].append(pk)
-    for pk, until in screening.held.items():
-        by_pk[pk].next_attempt_at = until
-        groups[(NotificationStatus.PENDING, by_pk[pk].error_message, until)].append(pk)
-    for (status, error_message, next_attempt_at), pks in groups.items():
+        skipped_by_reason[reason].append(pk)
+    for reason, pks in skipped_by_reason.items():
         NotificationLog.objects.filter(pk__in=pks).update(
-            status=status,
-            error_message=error_message,
-            next_attempt_at=next_attempt_at,
+            status=NotificationStatus.SKIPPED, error_message=reason, **_RELEASED
+        )
+    if screening.held:
+        for pk, until in screening.held.items():
+            by_pk[pk].next_attempt_at = until
+            by_pk[pk].error_message = screening.held_because.get(pk)
+        NotificationLog.objects.filter(pk__in=list(screening.held)).update(
+            next_attempt_at=Case(
+                *(When(pk=pk, then=Value(until)) for pk, until in screening.held.items())
+            ),
+            error_message=Case(
+                *(When(pk=pk, then=Value(by_pk[pk].error_message)) for pk in screening.held),
+                output_field=TextField(),
+            ),
             **_RELEASED,
         )
     report.total += len(screening.skipped) + len(screening.held)

@@ -98,6 +98,8 @@ class NotificationLog(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at"], name="push_log_user_created"),
             models.Index(fields=["status", "next_attempt_at"], name="push_log_due"),
+            # The hourly cap counts each user's recent sends (push.preferences).
+            models.Index(fields=["user", "status", "updated_at"], name="push_log_user_sent"),
         ]
 
     def __str__(self) -> str:

@@ -52,6 +52,8 @@ URGENT_TYPES = frozenset({NotificationType.ORDER.value, NotificationType.PAYMENT
 ALWAYS_ON_TYPES = frozenset({NotificationType.SYSTEM.value})
 
 TYPE_DISABLED = "TypeDisabled"
+QUIET_HOURS = "QuietHours: held until the user's quiet hours end."
+HOURLY_CAP = "HourlyCap: held, the user had their hourly share of notifications."
 HOUR = timedelta(hours=1)
 # Notifications older than this are never counted against the hourly cap, whenever they
 # were sent: it bounds the scan of a user's history to a range of the (user, created) index.
@@ -67,6 +69,12 @@ class Screening:
 
     skipped: dict[int, str] = field(default_factory=dict)  # pk -> why it is never sent
     held: dict[int, datetime] = field(default_factory=dict)  # pk -> not before
+    held_because: dict[int, str] = field(default_factory=dict)  # pk -> why it waits
+
+    def hold(self, pk: int, until: datetime, reason: str) -> None:
+        """Hold notification `pk` until `until`, for `reason`."""
+        self.held[pk] = until
+        self.held_because[pk] = reason
 
 
 @dataclass(frozen=True)
@@ -175,7 +183,7 @@ def screen(notifications: list[NotificationLog], now: datetime) -> Screening:
                 )
             until = quiet_until[notification.user_id]
             if until is not None:
-                screening.held[notification.pk] = until
+                screening.hold(notification.pk, until, QUIET_HOURS)
                 continue
         capped[notification.user_id].append(notification)
     cap = push_settings.MAX_NOTIFICATIONS_PER_HOUR
@@ -209,7 +217,7 @@ def _apply_hourly_cap(
         # What goes out now frees its slot an hour from now, the oldest one earlier.
         until = (oldest or now) + HOUR
         for notification in notifications[room:]:
-            screening.held[notification.pk] = until
+            screening.hold(notification.pk, until, HOURLY_CAP)
 
 
 # -- the API's view of preferences --------------------------------------------------------

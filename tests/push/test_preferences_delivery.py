@@ -75,6 +75,7 @@ def test_quiet_hours_hold_until_the_window_ends(user, phone, expo, committed, cl
         NIGHT_ENDS,
         "",
     )
+    assert stored.error_message.startswith("QuietHours")
     assert expo.stats.send_requests == 0
     # Not due yet: a worker run during the night leaves it alone.
     clock.set(NIGHT_ENDS - timedelta(minutes=1))
@@ -138,6 +139,7 @@ def test_the_hourly_cap_holds_the_extra_ones(user, phone, expo, committed, clock
     assert [log.status for log in logs] == ["sent"] * 3 + ["pending"] * 2
     # Held until the first one of the hour is an hour old.
     assert {log.next_attempt_at for log in logs[3:]} == {start + timedelta(hours=1)}
+    assert all(log.error_message.startswith("HourlyCap") for log in logs[3:])
     assert len(expo.delivered) == 3
     # Urgent notifications are not counted and not capped.
     with committed():
