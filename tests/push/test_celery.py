@@ -15,7 +15,11 @@ from tests.marketplace import BUYER_TOKEN
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
-BROKER_URL = os.environ.get("PUSH_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
+# Its own Redis database per test run (by process id), so concurrent runs on one machine
+# neither flush nor consume each other's queues.
+BROKER_URL = os.environ.get(
+    "PUSH_TEST_BROKER_URL", f"redis://127.0.0.1:6379/{8 + os.getpid() % 8}"
+)
 SHARED_LIMIT = 300  # notifications a second, for the server and for all workers together
 
 

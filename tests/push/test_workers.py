@@ -100,7 +100,7 @@ def test_a_killed_worker_loses_nothing(django_user_model, expo):
     try:
         processes.wait_for(lambda: pending() == 0, timeout=60, what="the rest")
     finally:
-        code, _, err = processes.stop(second)
+        code, _, err = processes.stop(second, timeout=90)
     assert code == 0, err
     received = {message["to"] for message in expo.delivered}
     assert received == set(tokens)  # none lost
