@@ -1,8 +1,18 @@
+from functools import partial
+
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from push.models import NotificationLog, NotificationPreference, PushToken
+from push.models import (
+    NotificationLog,
+    NotificationPreference,
+    NotificationStatus,
+    PushDelivery,
+    PushToken,
+)
+from push.sending import dispatch
 from push.tokens import mask_token
 
 
@@ -31,15 +41,65 @@ class PushTokenAdmin(admin.ModelAdmin):
         self.message_user(request, f"Activated {count} token(s).", messages.SUCCESS)
 
 
+class PushDeliveryInline(admin.TabularInline):
+    """Each device the notification went to: ticket, error, receipt (tokens masked)."""
+
+    model = PushDelivery
+    fields = (
+        "short_token",
+        "status",
+        "ticket_id",
+        "error",
+        "receipt_status",
+        "receipt_error",
+        "receipt_checked_at",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.display(description="token")
+    def short_token(self, obj: PushDelivery) -> str:
+        return mask_token(obj.token)
+
+
 @admin.register(NotificationLog)
 class NotificationLogAdmin(admin.ModelAdmin):
-    list_display = ("user", "type", "title", "successful", "created_at")
-    list_filter = ("type", "successful", "created_at")
+    list_display = (
+        "user",
+        "type",
+        "title",
+        "successful",
+        "status",
+        "sent_to_tokens",
+        "attempts",
+        "created_at",
+    )
+    list_filter = ("type", "successful", "status", "created_at")
     search_fields = ("user__email", "user__username", "title", "body")
     list_select_related = ("user",)
-    readonly_fields = ("created_at",)
+    readonly_fields = ("created_at", "updated_at", "attempts", "locked_until", "lease_token")
     raw_id_fields = ("user",)
     date_hierarchy = "created_at"
+    inlines = (PushDeliveryInline,)
+    actions = ("deliver_again",)
+
+    @admin.action(description="Deliver again now (pending and failed ones)")
+    def deliver_again(self, request: HttpRequest, queryset: QuerySet[NotificationLog]) -> None:
+        ids = list(
+            queryset.filter(
+                status__in=[NotificationStatus.PENDING, NotificationStatus.FAILED]
+            ).values_list("pk", flat=True)
+        )
+        # Back in the outbox, due now; only devices without an accepted ticket get it again.
+        NotificationLog.objects.filter(pk__in=ids).update(
+            status=NotificationStatus.PENDING, next_attempt_at=None, attempts=0
+        )
+        transaction.on_commit(partial(dispatch, ids), robust=True)
+        self.message_user(request, f"{len(ids)} notification(s) queued.", messages.SUCCESS)
 
 
 @admin.register(NotificationPreference)

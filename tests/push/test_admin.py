@@ -54,3 +54,34 @@ def test_notification_preference_list(staff_client, user):
     response = staff_client.get("/admin/push/notificationpreference/")
     assert response.status_code == 200
     assert "Europe/Berlin" in response.content.decode()
+
+
+def test_notification_page_shows_deliveries_with_masked_tokens(staff_client, user, expo, committed):
+    import push
+
+    PushToken.objects.create(user=user, token=VALID_TOKEN)
+    with committed():
+        log = push.send(user, "Hi", "There")
+    page = staff_client.get(f"/admin/push/notificationlog/{log.pk}/change/").content.decode()
+    assert VALID_TOKEN not in page
+    assert VALID_TOKEN[:20] + "…" in page
+    assert log.deliveries.get().ticket_id in page
+
+
+def test_deliver_again_action_retries_failed_notifications(staff_client, user, expo, committed):
+    import push
+
+    PushToken.objects.create(user=user, token=VALID_TOKEN)
+    expo.token_errors[VALID_TOKEN] = "InvalidCredentials"
+    with committed():
+        log = push.send(user, "Hi", "There")
+    assert log.status == "failed"
+    del expo.token_errors[VALID_TOKEN]  # the operator fixed the app's credentials
+    with committed():
+        staff_client.post(
+            "/admin/push/notificationlog/",
+            {"action": "deliver_again", "_selected_action": [log.pk]},
+        )
+    log.refresh_from_db()
+    assert (log.status, log.successful) == ("sent", True)
+    assert expo.delivered_count(VALID_TOKEN) == 1
