@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
 from django.core.checks import Warning as CheckWarning
 
-from push.conf import DELIVERY_MODES, push_settings
+from push.conf import CELERY, DELIVERY_MODES, push_settings
 from push.exceptions import PushConfigurationError
 from push.throttling import invalid_rates
 
@@ -22,6 +22,7 @@ W001_TEST_ENDPOINT_ENABLED = "push.W001"
 W002_DEVELOPMENT_TRANSPORT = "push.W002"
 W003_DEVELOPMENT_SETTING = "push.W003"
 W004_LOCAL_CACHE = "push.W004"
+W005_UNSHARED_RATE_LIMIT = "push.W005"
 
 W001_MESSAGE = (
     "The push test endpoint (POST /api/users/push-tokens/test/) is enabled: staff accounts "
@@ -40,6 +41,11 @@ W003_LOOPBACK_EXPO = "EXPO_BASE_URL points at this machine, not at Expo's push s
 W003_HINT = "Set DJANGO_DEBUG=off, DJANGO_SECRET_KEY and EXPO_BASE_URL for production."
 W004_MESSAGE = "The default cache is {backend}: API rate limits are not shared between processes."
 W004_HINT = "Set CACHE_URL (or REDIS_URL) to a Redis server."
+W005_MESSAGE = (
+    "Celery delivery without a shared rate limit: each worker sends up to "
+    "RATE_LIMIT_PER_SECOND on its own, so several workers together exceed Expo's 600/s."
+)
+W005_HINT = "Set PUSH_RATE_LIMIT_REDIS_URL (PUSH_NOTIFICATIONS['RATE_LIMIT_REDIS_URL'])."
 
 # Modules of the transports that never reach a phone.
 DEVELOPMENT_TRANSPORTS = frozenset({"push.transports.console", "push.transports.locmem"})
@@ -114,6 +120,8 @@ def check_deployment(app_configs=None, **kwargs) -> list[CheckMessage]:
         warnings.append(
             CheckWarning(W004_MESSAGE.format(backend=backend), hint=W004_HINT, id=W004_LOCAL_CACHE)
         )
+    if push_settings.DELIVERY == CELERY and not push_settings.RATE_LIMIT_REDIS_URL:
+        warnings.append(CheckWarning(W005_MESSAGE, hint=W005_HINT, id=W005_UNSHARED_RATE_LIMIT))
     return warnings
 
 

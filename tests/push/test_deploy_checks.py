@@ -91,6 +91,14 @@ def test_process_local_cache(production):
     assert warning.msg == checks.W004_MESSAGE.format(backend=LOCMEM)
 
 
+def test_celery_workers_without_a_shared_rate_limit(production):
+    push_settings_update(production, DELIVERY="celery")
+    [warning] = push_warnings()
+    assert (warning.id, warning.msg) == (checks.W005_UNSHARED_RATE_LIMIT, checks.W005_MESSAGE)
+    push_settings_update(production, RATE_LIMIT_REDIS_URL="redis://127.0.0.1:6379/0")
+    assert push_warnings() == []
+
+
 def test_the_development_defaults_warn_about_everything(settings):
     settings.DEBUG = True
     settings.SECRET_KEY = "django-insecure-unitrade-development-key-do-not-use-in-production"
