@@ -174,13 +174,16 @@ def tracker_for(model: type[Model], field_name: str) -> FieldTracker | None:
     return None
 
 
-# Instance attribute holding the committed values read in pre_save, by field.
+# Instance attribute holding the committed values read in pre_save, by declaration (two
+# declarations may watch one field; each reads and consumes its own).
 _COMMITTED = "_push_committed_values"
 
 
 def _pre_save_receiver(declaration: Declaration) -> Callable[..., None]:
     def confirm_against_database(sender, instance, raw=False, using=None, update_fields=None, **kw):
         field_name = declaration.field
+        committed_values = instance.__dict__.setdefault(_COMMITTED, {})
+        committed_values.pop(declaration.name, None)  # a failed earlier save left nothing
         if raw or instance.pk is None or not _may_change(instance, field_name, update_fields):
             return
         # The tracker cannot see a change on an instance built with a preset primary key.
@@ -192,8 +195,7 @@ def _pre_save_receiver(declaration: Declaration) -> Callable[..., None]:
         if connections[using].in_atomic_block:
             # Serialises concurrent changes of this row until our transaction ends.
             rows = rows.select_for_update()
-        committed = rows.values_list(field_name, flat=True).first()
-        instance.__dict__.setdefault(_COMMITTED, {})[field_name] = committed
+        committed_values[declaration.name] = rows.values_list(field_name, flat=True).first()
 
     return confirm_against_database
 
@@ -231,7 +233,7 @@ def _event(
     new = getattr(instance, field_name)
     if created:
         return Change(field_name, None, new, created=True) if declaration.watches(new) else None
-    committed = instance.__dict__.get(_COMMITTED, {}).pop(field_name, _MISSING)
+    committed = instance.__dict__.get(_COMMITTED, {}).pop(declaration.name, _MISSING)
     if committed is _MISSING or not _may_change(instance, field_name, update_fields):
         return None  # pre_save saw no change (or could not: a save without the field)
     if committed == new:

@@ -313,3 +313,31 @@ def test_queryset_update_sends_nothing_and_saving_each_row_is_the_alternative(
                 each.status = Order.Status.CANCELLED
                 each.save(update_fields=["status"])
     assert bodies(expo, BUYER_TOKEN) == ["Your order has been cancelled"]
+
+
+def test_bulk_update_then_send_bulk_is_the_other_alternative(
+    order, product, buyer, expo, committed, django_user_model
+):
+    import push
+
+    second_buyer = django_user_model.objects.create_user(username="carol", first_name="Carol")
+    PushToken.objects.create(user=second_buyer, token="ExponentPushToken[carol-phone-ccccc]")
+    with committed():
+        Order.objects.create(product=product, buyer=second_buyer)
+    expo.reset()
+    with committed():
+        with transaction.atomic():
+            orders = Order.objects.filter(product=product, status="pending")
+            buyer_ids = list(orders.values_list("buyer_id", flat=True).distinct())
+            orders.update(status=Order.Status.CANCELLED)
+            push.send_bulk(
+                buyer_ids,
+                "Order Update",
+                "Your order has been cancelled",
+                data={"type": "order"},
+                type="order",
+            )
+    assert sorted(m["to"] for m in expo.delivered) == sorted(
+        [BUYER_TOKEN, "ExponentPushToken[carol-phone-ccccc]"]
+    )
+    assert {m["body"] for m in expo.delivered} == {"Your order has been cancelled"}

@@ -75,3 +75,27 @@ def test_connecting_again_does_not_notify_twice(django_user_model, expo, committ
 def test_notification_is_a_plain_value():
     note = Notification(to=1, title="t", body="b")
     assert (note.type, note.data, note.options) == ("system", None, {})
+
+
+@pytest.mark.django_db
+def test_a_new_receiver_is_a_few_lines(scratch_declarations, order, buyer, expo, committed):
+    """The README's recipe: declare, and any change of the field notifies (to=None)."""
+    from orders.models import Order
+
+    @on_change("orders.Order", "status")
+    def any_status(order, change):
+        return Notification(
+            to=order.buyer_id,
+            title="Status",
+            body=f"{change.old} -> {change.new}",
+            data={"type": "order", "orderId": str(order.pk)},
+            type="order",
+        )
+
+    with committed():
+        order.status = Order.Status.PENDING  # unchanged: nothing
+        order.save()
+        order.status = Order.Status.PROCESSING
+        order.save()
+    bodies = [m["body"] for m in expo.delivered if m["title"] == "Status"]
+    assert bodies == ["pending -> processing"]
