@@ -84,11 +84,3 @@ def claim_due(limit: int) -> list[NotificationLog]:
         else:
             token, _ = _stamp(NotificationLog.objects.filter(pk__in=due.values("pk")[:limit]), now)
     return list(NotificationLog.objects.filter(lease_token=token).order_by("pk"))
-
-
-def count_due() -> int:
-    """Return how many pending notifications are due and unleased (for summaries)."""
-    now = timezone.now()
-    return NotificationLog.objects.filter(
-        _due(now), _unleased(now), status=NotificationStatus.PENDING
-    ).count()

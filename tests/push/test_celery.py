@@ -17,9 +17,8 @@ pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
 # Its own Redis database per test run (by process id), so concurrent runs on one machine
 # neither flush nor consume each other's queues.
-BROKER_URL = os.environ.get(
-    "PUSH_TEST_BROKER_URL", f"redis://127.0.0.1:6379/{8 + os.getpid() % 8}"
-)
+RUN_DATABASE = 8 + os.getpid() % 8
+BROKER_URL = os.environ.get("PUSH_TEST_BROKER_URL", f"redis://127.0.0.1:6379/{RUN_DATABASE}")
 SHARED_LIMIT = 300  # notifications a second, for the server and for all workers together
 
 
