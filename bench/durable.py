@@ -150,6 +150,7 @@ def fault_run(server, tokens: list[str], fault_rate: float, label: str) -> dict[
 
     from bench.common_setup import RecordingExpoTransport
     from push.models import NotificationLog
+    from push.transports.base import TransportStats
     from tests.expo_server import GATEWAY_HTML, GATEWAY_TEXT, HTTP_500, RESET, TIMEOUT
 
     queue_notifications(label)
@@ -158,7 +159,10 @@ def fault_run(server, tokens: list[str], fault_rate: float, label: str) -> dict[
         server.set_fault_rate(
             fault_rate, kinds=(HTTP_500, GATEWAY_HTML, GATEWAY_TEXT, TIMEOUT, RESET)
         )
-    RecordingExpoTransport.instances.clear()
+    # The process keeps its transport between runs (push.transports.shared_transport):
+    # count this run's requests from zero.
+    for instance in RecordingExpoTransport.instances:
+        instance.stats = TransportStats()
     with push_settings(EXPO_BASE_URL=server.url, **FAULT_SETTINGS):
         drained = drain(label)
     delivered = server.delivered
