@@ -291,28 +291,9 @@ def start_celery_worker(database_url: str, expo_url: str) -> subprocess.Popen:
         PUSH_LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
-    log = WORKER_LOG.open("w")
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "unitrade",
-            "worker",
-            "--concurrency",
-            "2",
-            "--loglevel",
-            "warning",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    from tests.processes import start_celery_worker
+
+    return start_celery_worker(env, WORKER_LOG)
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 30) -> int:

@@ -50,6 +50,20 @@ def start(args: list[str], **push_settings) -> subprocess.Popen:
     )
 
 
+CELERY_WORKER = [
+    sys.executable, "-m", "celery", "-A", "unitrade", "worker",
+    "--concurrency", "2", "--loglevel", "warning", "--without-gossip", "--without-mingle",
+]  # fmt: skip
+
+
+def start_celery_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+    """Start a Celery worker (two processes) with `env`, writing its output to `log`."""
+    with log.open("w") as output:
+        return subprocess.Popen(
+            CELERY_WORKER, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, text=True
+        )
+
+
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
     """Poll `condition` until it holds; fail with `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -1,8 +1,6 @@
 """DELIVERY = "celery": a real worker process with the Redis broker, after commit."""
 
 import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -43,27 +41,7 @@ def celery_worker(_expo_server, django_db_blocker, tmp_path_factory):
     env["CELERY_BROKER_URL"] = BROKER_URL
     _redis().flushdb()
     log = tmp_path_factory.mktemp("celery") / "worker.log"
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "unitrade",
-            "worker",
-            "--concurrency",
-            "2",
-            "--loglevel",
-            "warning",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=processes.ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w"),
-        text=True,
-    )
+    worker = processes.start_celery_worker(env, log)
     worker.log = log
     yield worker
     processes.stop(worker)
