@@ -70,11 +70,14 @@ class Receipt:
 class BatchFailed(PushError):
     """A whole batch failed: nothing in it was accepted. `retry_after` comes from the server."""
 
-    def __init__(self, error: str, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, error: str, message: str, retry_after: float | None = None, details: Any = None
+    ) -> None:
         super().__init__(f"{error}: {message}")
         self.error = error
         self.message = message
         self.retry_after = retry_after
+        self.details = details  # Expo's `details` of a request error, when it gave one
 
     @property
     def rule(self) -> ErrorRule:

@@ -17,6 +17,7 @@ from push.transports.base import BaseTransport, BatchFailed, OutgoingMessage, Re
 logger = logging.getLogger(__name__)
 
 GZIP_MIN_BYTES = 1024  # what Expo's Node SDK does: small bodies are not worth compressing
+MIXED_PROJECTS = "PUSH_TOO_MANY_EXPERIENCE_IDS"
 
 
 class ExpoTransport(BaseTransport):
@@ -61,7 +62,13 @@ class ExpoTransport(BaseTransport):
 
     def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[Ticket]:
         body = [{"to": message.token, **message.payload} for message in messages]
-        answer = self._post("/send", body)
+        try:
+            answer = self._post("/send", body)
+        except BatchFailed as failure:
+            groups = _groups_by_project(failure, messages)
+            if groups is None:
+                raise
+            return self._send_by_project(messages, groups)
         tickets = answer.get("data")
         if not isinstance(tickets, list) or len(tickets) != len(messages):
             # Tickets are matched by position: a wrong count makes every match a guess.
@@ -70,6 +77,21 @@ class ExpoTransport(BaseTransport):
                 outcomes.INVALID_RESPONSE, f"{count} tickets for {len(messages)} messages"
             )
         return [self._ticket(ticket) for ticket in tickets]
+
+    def _send_by_project(
+        self, messages: Sequence[OutgoingMessage], groups: list[list[int]]
+    ) -> list[Ticket]:
+        """Send each Expo project's messages in a request of its own; tickets in order."""
+        tickets: list[Ticket] = [Ticket.failed(outcomes.INVALID_RESPONSE)] * len(messages)
+        for indexes in groups:
+            try:
+                answered = self.send_batch([messages[index] for index in indexes])
+            except BatchFailed as failure:
+                # Per ticket, so the base loop retries a retryable failure of this group.
+                answered = [Ticket.failed(failure.error, failure.message)] * len(indexes)
+            for index, ticket in zip(indexes, answered, strict=True):
+                tickets[index] = ticket
+        return tickets
 
     def fetch_receipts(self, ticket_ids: Sequence[str]) -> dict[str, Receipt]:
         answer = self._post("/getReceipts", {"ids": list(ticket_ids)})
@@ -131,7 +153,8 @@ class ExpoTransport(BaseTransport):
         if not isinstance(answer, dict):
             raise BatchFailed(outcomes.INVALID_RESPONSE, f"HTTP {status}: not a JSON object")
         if request_error is not None and "data" not in answer:
-            raise BatchFailed(*request_error)
+            code, message = request_error
+            raise BatchFailed(code, message, details=_error_details(answer))
         if status >= 400:
             raise BatchFailed(outcomes.HTTP_ERROR, f"HTTP {status}: {_snippet(response)}")
         return answer
@@ -161,6 +184,35 @@ class ExpoTransport(BaseTransport):
             return Receipt(ok=True)
         code, message = _error_of(receipt)
         return Receipt(ok=False, error=code, message=message)
+
+
+def _error_details(answer: dict[str, Any]) -> Any:
+    errors = answer.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors else None
+    return first.get("details") if isinstance(first, dict) else None
+
+
+def _groups_by_project(
+    failure: BatchFailed, messages: Sequence[OutgoingMessage]
+) -> list[list[int]] | None:
+    """Return the messages' positions grouped by Expo project, when Expo refused the mix.
+
+    Expo takes one project's tokens per request and names each token's project in the
+    error's details. None when the failure is anything else or cannot be split.
+    """
+    if failure.error != MIXED_PROJECTS or not isinstance(failure.details, dict):
+        return None
+    project_of = {
+        token: project
+        for project, tokens in failure.details.items()
+        if isinstance(tokens, list)
+        for token in tokens
+        if isinstance(token, str)
+    }
+    groups: dict[str | None, list[int]] = {}
+    for index, message in enumerate(messages):
+        groups.setdefault(project_of.get(message.token), []).append(index)
+    return list(groups.values()) if len(groups) > 1 else None
 
 
 def _error_of(item: dict[str, Any]) -> tuple[str, str]:

@@ -304,16 +304,32 @@ def test_retries_give_up_after_the_configured_attempts(
 
 
 def test_a_non_retryable_request_error_is_not_retried(expo: ExpoServer) -> None:
-    messages = messages_for(4)
-    expo.token_projects[messages[2].token] = "@other/app"
+    # Expo refuses a `data` that is not an object with a 400 validation error.
+    messages = [OutgoingMessage(t.token, {**t.payload, "data": [1]}) for t in messages_for(4)]
     with transport(retry_attempts=4) as sender:
         tickets = sender.send_messages(messages)
 
-    assert [ticket.error for ticket in tickets] == ["PUSH_TOO_MANY_EXPERIENCE_IDS"] * 4
+    assert [ticket.error for ticket in tickets] == ["VALIDATION_ERROR"] * 4
     assert not tickets[0].rule.retry and not tickets[0].rule.deactivate_token
     assert expo.stats.send_requests == 1
     assert sender.stats.retries == 0
     assert expo.delivered == []
+
+
+def test_tokens_of_several_expo_projects_are_sent_project_by_project(expo: ExpoServer) -> None:
+    messages = messages_for(5)
+    for message in messages[1::2]:
+        expo.token_projects[message.token] = "@other/app"
+    with transport() as sender:
+        tickets = sender.send_messages(messages)
+
+    assert all(ticket.ok for ticket in tickets)
+    # The refused request, then one per project; tickets still in message order.
+    assert expo.stats.send_requests == 3
+    assert sorted(m["to"] for m in expo.delivered) == sorted(m.token for m in messages)
+    assert expo.duplicates() == {}
+    receipts = sender.get_receipts([ticket.id for ticket in tickets])
+    assert len(receipts) == 5
 
 
 # -- per-ticket errors --------------------------------------------------------------------------
