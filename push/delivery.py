@@ -12,7 +12,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Case, F, TextField, Value, When
+from django.db.models import (
+    Case,
+    DateTimeField,
+    F,
+    Field,
+    IntegerField,
+    TextField,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from push.claims import claim_due, claim_ids, claim_rows
@@ -240,7 +249,7 @@ def _settle(
 ) -> None:
     """Decide each notification's status and write them with one UPDATE per outcome."""
     now = timezone.now()
-    groups: dict[tuple, list[int]] = defaultdict(list)
+    groups: dict[tuple, list[NotificationLog]] = defaultdict(list)
     for notification in chunk.notifications:
         tickets = by_notification.get(notification.pk, [])
         previously_accepted = chunk.already_accepted.get(notification.pk, 0)
@@ -266,14 +275,7 @@ def _settle(
         notification.error_message = error_message
         notification.attempts = attempts
         notification.next_attempt_at = next_attempt_at
-        key = (
-            status,
-            notification.successful,
-            notification.sent_to_tokens,
-            error_message,
-            next_attempt_at,
-        )
-        groups[key].append(notification.pk)
+        groups[(status, notification.successful, next_attempt_at)].append(notification)
         report.total += 1
         report.devices += len(tickets)
         if status == NotificationStatus.SENT:
@@ -284,17 +286,33 @@ def _settle(
             report.skipped += 1
         else:
             report.pending += 1
-    for (status, successful, sent_to, error_message, next_at), pks in groups.items():
-        NotificationLog.objects.filter(pk__in=pks).update(
+    # Errors quote each device, so rows of one outcome may differ in detail: one UPDATE per
+    # outcome all the same, with per-row values where they differ.
+    for (status, successful, next_at), rows in groups.items():
+        NotificationLog.objects.filter(pk__in=[row.pk for row in rows]).update(
             status=status,
             successful=successful,
-            sent_to_tokens=sent_to,
-            error_message=error_message,
             next_attempt_at=next_at,
+            sent_to_tokens=_per_row(rows, "sent_to_tokens", IntegerField()),
+            error_message=_per_row(rows, "error_message", TextField()),
             attempts=F("attempts") + 1,
             updated_at=now,
             **_RELEASED,
         )
+
+
+def _per_row(rows: list[NotificationLog], name: str, output_field: Field) -> Value | Case:
+    """Return an UPDATE value for `name`: a constant if all rows agree, else a CASE by pk."""
+    values = {row.pk: getattr(row, name) for row in rows}
+    if len(set(values.values())) == 1:
+        return Value(next(iter(values.values())), output_field=output_field)
+    return Case(
+        *(
+            When(pk=pk, then=Value(value, output_field=output_field))
+            for pk, value in values.items()
+        ),
+        output_field=output_field,
+    )
 
 
 def _set_aside(
@@ -316,17 +334,13 @@ def _set_aside(
             status=NotificationStatus.SKIPPED, error_message=reason, **_RELEASED
         )
     if screening.held:
-        for pk, until in screening.held.items():
-            by_pk[pk].next_attempt_at = until
-            by_pk[pk].error_message = screening.held_because.get(pk)
-        NotificationLog.objects.filter(pk__in=list(screening.held)).update(
-            next_attempt_at=Case(
-                *(When(pk=pk, then=Value(until)) for pk, until in screening.held.items())
-            ),
-            error_message=Case(
-                *(When(pk=pk, then=Value(by_pk[pk].error_message)) for pk in screening.held),
-                output_field=TextField(),
-            ),
+        held = [by_pk[pk] for pk in screening.held]
+        for row in held:
+            row.next_attempt_at = screening.held[row.pk]
+            row.error_message = screening.held_because.get(row.pk)
+        NotificationLog.objects.filter(pk__in=[row.pk for row in held]).update(
+            next_attempt_at=_per_row(held, "next_attempt_at", DateTimeField()),
+            error_message=_per_row(held, "error_message", TextField()),
             **_RELEASED,
         )
     report.total += len(screening.skipped) + len(screening.held)

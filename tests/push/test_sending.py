@@ -258,6 +258,29 @@ def test_send_bulk_to_a_queryset(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_many_different_errors_still_cost_a_fixed_number_of_queries(
+    many_users, expo, django_user_model, settings, django_assert_max_num_queries
+):
+    push_settings_update(settings, BATCH_SIZE=50)
+    # 40 users whose devices are gone; Expo's message quotes each token, and the masked
+    # tokens (their first 20 characters) differ, so each row's error text is its own.
+    for number, user in enumerate(many_users[::3]):
+        for device in user.push_tokens.all():
+            device.token = device.token.replace("[bulk-", f"[{number:02d}-dead-")
+            device.save()
+            expo.token_errors[device.token] = "DeviceNotRegistered"
+    queryset = django_user_model.objects.filter(username__startswith="user")
+    # 3 chunks of 50 users, at most 13 queries each (one more than above: the dead tokens).
+    with django_assert_max_num_queries(39):
+        summary = push.send_bulk(queryset, "Hello", "Welcome back")
+    assert (summary["successful"], summary["failed"]) == (80, 40)
+    assert summary["deactivated_tokens"] == 80
+    failed = NotificationLog.objects.filter(status="failed")
+    assert len({log.error_message for log in failed}) == 40  # each row keeps its own detail
+    assert all(log.error_message.startswith("DeviceNotRegistered (2 devices)") for log in failed)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_send_bulk_to_ids_and_users_without_devices(many_users, django_user_model, expo):
     lonely = django_user_model.objects.create(username="lonely")
     summary = push.send_bulk([many_users[0].pk, many_users[1], lonely.pk], "Hi", "There")
