@@ -6,6 +6,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
 from django.core.checks import Warning as CheckWarning
+from django.utils.module_loading import import_string
 
 from push.conf import CELERY, DELIVERY_MODES, push_settings
 from push.exceptions import PushConfigurationError
@@ -17,6 +18,7 @@ E003_UNKNOWN_MODEL = "push.E003"
 E004_UNKNOWN_DELIVERY_MODE = "push.E004"
 E005_INVALID_RATE_LIMIT = "push.E005"
 E006_INVALID_HOURLY_CAP = "push.E006"
+E007_UNIMPORTABLE_PATH = "push.E007"
 # Deploy checks (`manage.py check --deploy`).
 W001_TEST_ENDPOINT_ENABLED = "push.W001"
 W002_DEVELOPMENT_TRANSPORT = "push.W002"
@@ -90,6 +92,20 @@ def check_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
                 id=E006_INVALID_HOURLY_CAP,
             )
         )
+    for name in ("TRANSPORT", "BADGE_COUNTS"):
+        path = getattr(push_settings, name)
+        if path is None:
+            continue
+        try:
+            import_string(path)
+        except ImportError:
+            errors.append(
+                Error(
+                    f"PUSH_NOTIFICATIONS[{name!r}] is {path!r}, which cannot be imported.",
+                    hint="Give the dotted path of an importable class or function.",
+                    id=E007_UNIMPORTABLE_PATH,
+                )
+            )
     return errors
 
 

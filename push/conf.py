@@ -35,6 +35,9 @@ DEFAULTS: dict[str, Any] = {
     # Expo message fields added to every message, then per notification type.
     "DEFAULT_MESSAGE_OPTIONS": {"sound": "default", "priority": "high"},
     "TYPE_MESSAGE_OPTIONS": {},
+    # Dotted path of `counts(user_ids) -> {user_id: badge number}`, called once per chunk
+    # (e.g. unread messages); None: no badge unless a send passes one.
+    "BADGE_COUNTS": None,
     # Largest JSON of title, subtitle, body and data; Expo refuses 4096 bytes and more.
     "MAX_PAYLOAD_BYTES": 3072,
     # Users per database round trip when sending in bulk.

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from push.claims import claim_due, claim_ids, claim_rows
 from push.conf import push_settings
-from push.messages import build_payload
+from push.messages import badge_counts, build_payload
 from push.models import (
     DeliveryStatus,
     NotificationLog,
@@ -107,8 +107,10 @@ def deliver(
     for rows in notifications:
         pending = [row for row in rows if row.status == NotificationStatus.PENDING]
         chunk = _prepare(pending if claimed else claim_rows(pending), report)
+        badges = badge_counts({target.notification.user_id for target in chunk.targets})
         messages = [
-            OutgoingMessage(target.token, _payload(target.notification)) for target in chunk.targets
+            OutgoingMessage(target.token, _payload(target.notification, badges))
+            for target in chunk.targets
         ]
         in_flight.append((chunk, transport.submit(messages)))
         if len(in_flight) > CHUNKS_IN_FLIGHT:
@@ -132,16 +134,19 @@ def deliver_due(limit: int | None = None, transport: BaseTransport | None = None
     return deliver([rows], transport, claimed=True)
 
 
-def _payload(notification: NotificationLog) -> dict:
+def _payload(notification: NotificationLog, badges: dict[int, int]) -> dict:
     # One payload per notification, shared by its devices.
     cached = getattr(notification, "_push_payload", None)
     if cached is None:
+        options = notification.options
+        if "badge" not in options and notification.user_id in badges:
+            options = {**options, "badge": badges[notification.user_id]}
         cached = build_payload(
             notification.pk,
             notification.title,
             notification.body,
             notification.data,
-            notification.options,
+            options,
         )
         notification._push_payload = cached
     return cached

@@ -1,9 +1,19 @@
 """Turning a notification into the fields of an Expo message."""
 
 import json
+import logging
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
+from django.utils.module_loading import import_string
+
 from push.conf import push_settings
+from push.exceptions import PushConfigurationError
+
+logger = logging.getLogger(__name__)
+
+BadgeCounts = Callable[[set[int]], dict[int, int]]
 
 # Keyword options of push.send() and the Expo message fields they set.
 EXPO_FIELDS = {
@@ -65,3 +75,29 @@ def build_payload(
         "data": {**(data or {}), "notificationId": str(notification_id)},
         **options,
     }
+
+
+def badge_counts(user_ids: set[int]) -> dict[int, int]:
+    """Return each user's badge number from the BADGE_COUNTS callable (one call a chunk).
+
+    The app's unread count is the host project's to define: BADGE_COUNTS is the dotted
+    path of `counts(user_ids) -> {user_id: number}`. Without it no badge is sent (the
+    guide's constant 1 was wrong for everyone); if it fails, notifications go out without.
+    """
+    path = push_settings.BADGE_COUNTS
+    if not path or not user_ids:
+        return {}
+    counts = _badge_function(path)
+    try:
+        return {int(user): int(count) for user, count in counts(user_ids).items()}
+    except Exception:
+        logger.exception("BADGE_COUNTS %s failed: sending without badges", path)
+        return {}
+
+
+@lru_cache(maxsize=4)
+def _badge_function(path: str) -> BadgeCounts:
+    try:
+        return import_string(path)
+    except ImportError as exc:
+        raise PushConfigurationError(f"Cannot import BADGE_COUNTS {path!r}: {exc}") from exc

@@ -298,3 +298,53 @@ def test_send_bulk_inside_a_transaction_is_pending_until_commit(
             assert expo.delivered == []
     assert len(expo.delivered) == 240
     assert NotificationLog.objects.filter(status="sent").count() == 120
+
+
+BADGE_CALLS: list[set[int]] = []
+
+
+def unread_counts(user_ids: set[int]) -> dict[int, int]:
+    """A host project's unread count, as BADGE_COUNTS would name it."""
+    BADGE_CALLS.append(set(user_ids))
+    return {user_id: 7 for user_id in user_ids}
+
+
+def broken_counts(user_ids: set[int]) -> dict[int, int]:
+    raise RuntimeError("the unread service is down")
+
+
+def test_badges_come_from_the_projects_unread_count(user, expo, settings, committed):
+    push_settings_update(settings, BADGE_COUNTS="tests.push.test_sending.unread_counts")
+    devices(user, 1)
+    with committed():
+        push.send(user, "Hi", "There")
+        push.send(user, "Hi", "Again", badge=3)  # an explicit badge wins
+    assert [message["badge"] for message in expo.delivered] == [7, 3]
+
+
+def test_without_badge_counts_no_badge_is_sent(user, expo, committed):
+    devices(user, 1)
+    with committed():
+        push.send(user, "Hi", "There")
+    assert "badge" not in expo.delivered[0]
+
+
+def test_a_failing_badge_count_does_not_stop_delivery(user, expo, settings, committed, caplog):
+    push_settings_update(settings, BADGE_COUNTS="tests.push.test_sending.broken_counts")
+    devices(user, 1)
+    with committed():
+        log = push.send(user, "Hi", "There")
+    assert log.status == "sent"
+    assert "badge" not in expo.delivered[0]
+    assert "BADGE_COUNTS" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_badge_counts_are_asked_once_per_chunk(many_users, expo, django_user_model, settings):
+    push_settings_update(
+        settings, BATCH_SIZE=50, BADGE_COUNTS="tests.push.test_sending.unread_counts"
+    )
+    BADGE_CALLS.clear()
+    push.send_bulk(django_user_model.objects.filter(username__startswith="user"), "Hi", "All")
+    assert [len(call) for call in BADGE_CALLS] == [50, 50, 20]
+    assert {message["badge"] for message in expo.delivered} == {7}

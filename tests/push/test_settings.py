@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from push.checks import E001_INVALID_SETTINGS
+from push.checks import E001_INVALID_SETTINGS, E007_UNIMPORTABLE_PATH
 from push.conf import DEFAULTS, push_settings
 from push.exceptions import PushConfigurationError
 
@@ -34,3 +34,10 @@ def test_unknown_keys_fail_the_system_check(settings):
 def test_unknown_attribute():
     with pytest.raises(AttributeError):
         _ = push_settings.NOT_A_SETTING
+
+
+@pytest.mark.parametrize("key", ["TRANSPORT", "BADGE_COUNTS"])
+def test_unimportable_paths_fail_the_system_check(settings, key):
+    settings.PUSH_NOTIFICATIONS = {key: "no.such.thing"}
+    with pytest.raises(SystemCheckError, match=E007_UNIMPORTABLE_PATH):
+        call_command("check")
