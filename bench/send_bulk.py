@@ -170,6 +170,18 @@ def push_settings_for(url: str, **overrides: Any) -> None:
     }
 
 
+def run_figures(server: Any, expected: int, counter: Any, elapsed: float) -> dict[str, Any]:
+    """Return a run's delivery figures, its SQL queries, and the rates derived from them."""
+    figures = delivery_figures(server, expected)
+    return {
+        **figures,
+        "sql_queries": counter.count,
+        "sql_queries_by_kind": counter.by_kind,
+        "notifications_per_second": figures["devices_notified"] / elapsed,
+        "notifications_per_query": figures["devices_notified"] / max(counter.count, 1),
+    }
+
+
 def delivery_figures(server: Any, expected: int) -> dict[str, Any]:
     """Return what the server accepted compared with `expected` device notifications."""
     delivered = server.delivered
@@ -220,12 +232,8 @@ def run_send_bulk(server: Any, users: int) -> dict[str, Any]:
         "server": {"latency_s": server.latency, "rate_per_second": 600, "burst": 600},
         "seconds": elapsed,
         "summary": summary,
-        **delivery_figures(server, expected),
-        "sql_queries": counter.count,
-        "sql_queries_by_kind": counter.by_kind,
+        **run_figures(server, expected, counter, elapsed),
     }
-    result["notifications_per_second"] = result["devices_notified"] / elapsed
-    result["notifications_per_query"] = result["devices_notified"] / max(counter.count, 1)
     return result
 
 
@@ -311,12 +319,8 @@ def run_baseline(server: Any, sample: int) -> dict[str, Any]:
         "users": len(user_ids),
         "seconds": elapsed,
         "successful_users": successful,
-        **delivery_figures(server, expected),
-        "sql_queries": counter.count,
-        "sql_queries_by_kind": counter.by_kind,
+        **run_figures(server, expected, counter, elapsed),
     }
-    result["notifications_per_second"] = result["devices_notified"] / elapsed
-    result["notifications_per_query"] = result["devices_notified"] / max(counter.count, 1)
     return result
 
 
