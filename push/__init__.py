@@ -25,6 +25,7 @@ __all__ = [
     "on_change",
     "on_created",
     "outbox",
+    "receivers_disabled",
     "send",
     "send_bulk",
 ]
@@ -44,6 +45,7 @@ _LAZY = {
     "Change": "push.receivers",
     "on_created": "push.receivers",
     "on_change": "push.receivers",
+    "receivers_disabled": "push.receivers",
 }
 
 

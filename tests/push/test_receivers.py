@@ -4,6 +4,7 @@ import pytest
 from django.core import checks
 from django.db.models.signals import post_save, pre_save
 
+import push
 from push import Notification, on_change, on_created
 from push import receivers as receivers_module
 from push.checks import E002_UNTRACKED_FIELD, E003_UNKNOWN_MODEL
@@ -99,3 +100,20 @@ def test_a_new_receiver_is_a_few_lines(scratch_declarations, order, buyer, expo,
         order.save()
     bodies = [m["body"] for m in expo.delivered if m["title"] == "Status"]
     assert bodies == ["pending -> processing"]
+
+
+def test_receivers_can_be_switched_off_for_a_block(product, buyer, committed):
+    from orders.models import Order
+    from push.models import NotificationLog
+
+    with committed(), push.receivers_disabled():
+        Order.objects.create(product=product, buyer=buyer)
+    assert not NotificationLog.objects.exists()
+    with committed():
+        Order.objects.create(product=product, buyer=buyer)
+    assert NotificationLog.objects.count() == 1
+
+
+def test_the_outbox_fixture_starts_empty(push_outbox):
+    assert push_outbox == []
+    push.outbox.append("x")
