@@ -125,8 +125,8 @@ def queue_notifications(run: str) -> None:
 
 def drain(label: str, timeout: float = 150.0) -> dict[str, Any]:
     """Run Worker().run_once() until nothing is pending; return time and worker totals."""
+    from push.delivery.worker import Worker
     from push.models import NotificationLog, NotificationStatus
-    from push.worker import Worker
 
     pending = NotificationLog.objects.filter(status=NotificationStatus.PENDING)
     worker = Worker()

@@ -15,9 +15,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from push.exceptions import PushError
-from push.outcomes import ErrorRule, rule_for
-from push.ratelimit import build_limiter
+from push.delivery.outcomes import ErrorRule, ErrorSeen, act_on_errors, rule_for
+from push.exceptions import BatchFailed
+from push.transports.pacing import build_limiter
 
 logger = logging.getLogger(__name__)
 
@@ -64,24 +64,6 @@ class Receipt:
     @property
     def rule(self) -> ErrorRule:
         """Return what to do about this receipt's error."""
-        return rule_for(self.error)
-
-
-class BatchFailed(PushError):
-    """A whole batch failed: nothing in it was accepted. `retry_after` comes from the server."""
-
-    def __init__(
-        self, error: str, message: str, retry_after: float | None = None, details: Any = None
-    ) -> None:
-        super().__init__(f"{error}: {message}")
-        self.error = error
-        self.message = message
-        self.retry_after = retry_after
-        self.details = details  # Expo's `details` of a request error, when it gave one
-
-    @property
-    def rule(self) -> ErrorRule:
-        """Return what to do about this failure."""
         return rule_for(self.error)
 
 
@@ -133,9 +115,12 @@ class BaseTransport:
         retry_attempts: int = 1,
         retry_backoff: float = 1.0,
         retry_backoff_max: float = 30.0,
+        shared_rate_limit_url: str | None = None,
     ) -> None:
         self.concurrency = max(1, concurrency)
-        self.limiter = build_limiter(rate_per_second, capacity=self.max_batch_size)
+        self.limiter = build_limiter(
+            rate_per_second, capacity=self.max_batch_size, shared_url=shared_rate_limit_url
+        )
         self.retry_attempts = max(1, retry_attempts)
         self.retry_backoff = retry_backoff
         self.retry_backoff_max = retry_backoff_max
@@ -149,11 +134,11 @@ class BaseTransport:
 
         Raise BatchFailed when nothing in the batch was accepted.
         """
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement send_batch().")
 
     def fetch_receipts(self, ticket_ids: Sequence[str]) -> dict[str, Receipt]:
         """Return the receipts Expo has for at most `max_receipt_batch_size` ids."""
-        return {}
+        raise NotImplementedError(f"{type(self).__name__} must implement fetch_receipts().")
 
     # The loop.
 
@@ -252,8 +237,8 @@ class BaseTransport:
 
     def _count_failure(self, failure: BatchFailed) -> None:
         self.stats.count_failure(failure.error)
-        log = logger.error if failure.rule.alert_operator else logger.warning
-        log("Expo request failed: %s: %s", failure.error, failure.message)
+        logger.warning("Expo request failed: %s: %s", failure.error, failure.message)
+        act_on_errors([ErrorSeen(failure.error)], "request")
 
     def _sleep_before_retry(self, attempt: int, retry_after: float | None) -> None:
         # Full jitter: spreads the retries of concurrent batches and of other workers.

@@ -15,8 +15,8 @@ from django.test import Client
 
 from messaging.models import Message, Thread
 from orders.models import Product
-from push.delivery import deliver_due
-from push.receipts import check_receipts
+from push.delivery.engine import deliver_due
+from push.delivery.receipts import check_receipts
 from push.tokens import mask_token
 from tests.conftest import bearer_client, push_settings_update
 from unitrade.access_tokens import issue_access_token

@@ -13,9 +13,9 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import Client
 
+from push.api.throttling import client_ip, invalid_rates, rates
 from push.checks import E005_INVALID_RATE_LIMIT
 from push.models import NotificationPreference
-from push.throttling import client_ip, invalid_rates, rates
 from tests.conftest import VALID_TOKEN, bearer_client, push_settings_update
 
 pytestmark = pytest.mark.django_db

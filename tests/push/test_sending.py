@@ -6,6 +6,7 @@ import pytest
 from django.db import transaction
 
 import push
+from push.delivery.engine import deliver_ids
 from push.models import NotificationLog, PushDelivery, PushToken
 from tests.conftest import push_settings_update
 
@@ -115,7 +116,7 @@ def test_transient_failure_stays_pending_and_retry_sends_only_unaccepted_devices
     assert "MessageRateExceeded" in log.error_message
     del expo.token_errors[TOKENS[1]]
 
-    report = push.deliver_ids([log.pk])  # what the retry worker does
+    report = deliver_ids([log.pk])  # what the retry worker does
 
     log.refresh_from_db()
     assert (log.status, log.successful, log.attempts, log.sent_to_tokens) == ("sent", True, 2, 2)
@@ -132,7 +133,7 @@ def test_retries_stop_after_the_configured_attempts(user, expo, settings, commit
     with committed():
         log = push.send(user, "Hi", "There")
     assert log.status == "pending"
-    push.deliver_ids([log.pk])
+    deliver_ids([log.pk])
     log.refresh_from_db()
     assert (log.status, log.attempts) == ("failed", 2)
     assert log.error_message.startswith("INTERNAL_SERVER_ERROR (1 device): HTTP 500")

@@ -10,7 +10,8 @@ import time
 import pytest
 import requests
 
-from push import outcomes
+from push.delivery import outcomes
+from push.transports import get_transport
 from push.transports.base import OutgoingMessage
 from push.transports.expo import ExpoTransport
 from tests.conftest import push_settings_update
@@ -37,9 +38,9 @@ def messages_for(count: int, prefix: str = "device") -> list[OutgoingMessage]:
 
 
 def transport(**options) -> ExpoTransport:
-    """Return an ExpoTransport with test defaults (no client rate limit, some retries)."""
+    """Return an ExpoTransport from the settings, with test defaults (no rate limit, retries)."""
     defaults = {"concurrency": 6, "rate_per_second": None, "retry_attempts": 4}
-    return ExpoTransport(**{**defaults, **options})
+    return get_transport("push.transports.expo.ExpoTransport", **{**defaults, **options})
 
 
 def assert_each_delivered_once(expo: ExpoServer, messages: list[OutgoingMessage]) -> None:

@@ -6,7 +6,7 @@ import pytest
 from django.db.models import Count
 from django.utils import timezone
 
-from push.delivery import CHUNKS_IN_FLIGHT
+from push.delivery.engine import CHUNKS_IN_FLIGHT
 from push.models import NotificationLog, PushDelivery, PushToken
 from tests import processes
 from tests.expo_server import GATEWAY_HTML, HTTP_500, RESET, TIMEOUT

@@ -1,4 +1,4 @@
-"""Turning a notification into the fields of an Expo message."""
+"""Turning a notification into the fields of an Expo message, badge included."""
 
 import json
 import logging
@@ -10,6 +10,7 @@ from django.utils.module_loading import import_string
 
 from push.conf import push_settings
 from push.exceptions import PushConfigurationError
+from push.models import NotificationLog
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,23 @@ def build_payload(
         "data": {**(data or {}), "notificationId": str(notification_id)},
         **options,
     }
+
+
+def payload_for(notification: NotificationLog, badges: dict[int, int]) -> dict[str, Any]:
+    """Return the Expo fields of a notification row, made once and shared by its devices.
+
+    `badges` are the chunk's badge numbers (`badge_counts`); a send's own `badge` wins.
+    """
+    cached = getattr(notification, "_push_payload", None)
+    if cached is None:
+        options = notification.options
+        if "badge" not in options and notification.user_id in badges:
+            options = {**options, "badge": badges[notification.user_id]}
+        cached = build_payload(
+            notification.pk, notification.title, notification.body, notification.data, options
+        )
+        notification._push_payload = cached
+    return cached
 
 
 def badge_counts(user_ids: set[int]) -> dict[int, int]:

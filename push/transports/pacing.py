@@ -1,4 +1,4 @@
-"""Client-side rate limiting, so bulk sends stay under Expo's 600 notifications a second."""
+"""Pacing of outgoing requests, so sends stay under Expo's 600 notifications a second."""
 
 import logging
 import threading
@@ -114,13 +114,13 @@ class RedisTokenBucket(TokenBucket):
             waited += wait
 
 
-def build_limiter(rate: float | None, capacity: float) -> "TokenBucket | Unlimited":
-    """Return the limiter for `rate` notifications a second: shared when Redis is configured."""
+def build_limiter(
+    rate: float | None, capacity: float, shared_url: str | None = None
+) -> "TokenBucket | Unlimited":
+    """Return the limiter for `rate` notifications a second: shared in Redis at `shared_url`."""
     if not rate:
         return Unlimited()
-    from push.conf import push_settings
-
     capacity = min(capacity, rate)
-    if push_settings.RATE_LIMIT_REDIS_URL:
-        return RedisTokenBucket(push_settings.RATE_LIMIT_REDIS_URL, rate, capacity)
+    if shared_url:
+        return RedisTokenBucket(shared_url, rate, capacity)
     return TokenBucket(rate, capacity)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from push import views
+from push.api import views
 
 app_name = "push"
 

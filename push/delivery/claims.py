@@ -42,6 +42,10 @@ def new_lease(now: datetime | None = None) -> dict[str, Any]:
     }
 
 
+# The fields of a row whose claim is given up: anyone may claim it again.
+RELEASED: dict[str, Any] = {"locked_until": None, "lease_token": ""}
+
+
 def _stamp(rows: QuerySet, now: datetime) -> tuple[str, int]:
     """Lease the pending, unleased rows among `rows`; return the lease's token and count."""
     lease = new_lease(now)

@@ -7,7 +7,15 @@ token, or alert an operator because the app's own configuration is wrong. Codes 
 are recorded and change nothing.
 """
 
+import logging
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
+
+from push.tokens import mask_token
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,3 +72,44 @@ RULES: dict[str, ErrorRule] = {
 def rule_for(code: str | None) -> ErrorRule:
     """Return the rule for an error code; unknown codes are recorded and change nothing."""
     return RULES.get(code or "", _RECORD)
+
+
+class ErrorSeen(NamedTuple):
+    """One error to act on: its code and, for a ticket or receipt, the device's token."""
+
+    code: str | None
+    token_id: int | None = None
+    token: str = ""
+
+
+def act_on_errors(errors: Iterable[ErrorSeen], source: str) -> int:
+    """Act on error codes as their rules say; return how many tokens were deactivated.
+
+    Tokens of dead devices are deactivated; codes that mean the app's own configuration is
+    wrong are logged at ERROR once per code, for an operator, and never touch a token.
+    `source` names where the errors come from in that log line (tickets, receipts, ...).
+    """
+    dead_tokens: set[int] = set()
+    alerts: Counter[str] = Counter()
+    for error in errors:
+        rule = rule_for(error.code)
+        if rule.deactivate_token and error.token_id is not None:
+            if error.token_id not in dead_tokens:
+                device = mask_token(error.token) if error.token else f"token #{error.token_id}"
+                logger.info("Deactivating %s: %s", device, error.code)
+            dead_tokens.add(error.token_id)
+        if rule.alert_operator and error.code:
+            alerts[error.code] += 1
+    for code, count in alerts.items():
+        logger.error(
+            "Expo %s report %s for %d notification(s): the app's push credentials or "
+            "configuration need an operator; no device token was changed.",
+            source,
+            code,
+            count,
+        )
+    if not dead_tokens:
+        return 0
+    from push.models import PushToken  # the transports import this module before models
+
+    return PushToken.objects.filter(pk__in=dead_tokens).update(is_active=False)
