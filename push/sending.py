@@ -113,6 +113,7 @@ def notification_fields(
     if size > limit:
         # Expo would accept it and Apple/Google refuse it later (MessageTooBig): fail now.
         template["status"] = NotificationStatus.FAILED
+        template["in_inbox"] = False  # nothing to show the user either
         template["error_message"] = (
             f"{PAYLOAD_TOO_LARGE}: title, subtitle, body and data are {size} bytes; "
             f"the limit is {limit}."
