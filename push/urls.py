@@ -1,6 +1,6 @@
 from django.urls import path
 
-from push import views
+from push import inbox_views, views
 
 app_name = "push"
 
@@ -9,4 +9,7 @@ urlpatterns = [
     path("push-tokens/remove/", views.remove_push_token, name="remove_push_token"),
     path("push-tokens/test/", views.send_test_notification, name="test_notification"),
     path("push-preferences/", views.push_preferences, name="push_preferences"),
+    path("notifications/", inbox_views.notifications, name="notifications"),
+    path("notifications/read/", inbox_views.mark_notifications_read, name="notifications_read"),
+    path("notifications/unread-count/", inbox_views.unread_count, name="unread_count"),
 ]
