@@ -29,7 +29,7 @@ DEFAULT_PAGE_SIZE = 20
 MAX_ID = 2**63 - 1  # the largest primary key a database holds (BigAutoField)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_CURSOR = re.compile(r"(-?\d{1,18})\.(\d{1,19})")
+_CURSOR = re.compile(r"(-?[0-9]{1,18})\.([0-9]{1,19})")
 _MAX_CURSOR_LENGTH = 64
 ITEM_FIELDS = ("id", "type", "title", "body", "data", "created_at", "read_at")
 
