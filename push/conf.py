@@ -35,9 +35,9 @@ DEFAULTS: dict[str, Any] = {
     # Expo message fields added to every message, then per notification type.
     "DEFAULT_MESSAGE_OPTIONS": {"sound": "default", "priority": "high"},
     "TYPE_MESSAGE_OPTIONS": {},
-    # Dotted path of `counts(user_ids) -> {user_id: badge number}`, called once per chunk
-    # (e.g. unread messages); None: no badge unless a send passes one.
-    "BADGE_COUNTS": None,
+    # Dotted path of `counts(user_ids) -> {user_id: badge number}`, called once per chunk;
+    # by default the unread count of the in-app inbox. None: no badge unless a send passes one.
+    "BADGE_COUNTS": "push.inbox.unread_counts",
     # Largest JSON of title, subtitle, body and data; Expo refuses 4096 bytes and more.
     "MAX_PAYLOAD_BYTES": 3072,
     # Users per database round trip when sending in bulk.
@@ -62,6 +62,7 @@ DEFAULTS: dict[str, Any] = {
         "preferences": "30/m",
         "test": "5/m",
         "anonymous": "60/m",
+        "inbox": "60/m",
     },
     # request.META key holding the client's address when a proxy sets it (e.g.
     # "HTTP_X_REAL_IP"); None: REMOTE_ADDR. Only name a header your proxy overwrites.

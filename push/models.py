@@ -92,11 +92,28 @@ class NotificationLog(models.Model):
     # worker's rows are picked up again then). The token tells claimers apart.
     locked_until = models.DateTimeField(null=True, blank=True)
     lease_token = models.CharField(max_length=32, blank=True, default="", db_index=True)
+    # The in-app inbox (push/inbox.py): whether the row is shown to its user (False for a
+    # notification refused for its own content, and for pushes that are not news, such as
+    # a silent badge update), and when the user read it.
+    in_inbox = models.BooleanField(default=True)
+    read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="push_log_user_created"),
+            # The inbox, newest first with a (created_at, id) cursor; and its unread part,
+            # which also answers the unread count of a set of users (the badge).
+            models.Index(
+                fields=["user", "-created_at", "-id"],
+                condition=models.Q(in_inbox=True),
+                name="push_inbox_user_created",
+            ),
+            models.Index(
+                fields=["user", "-created_at", "-id"],
+                condition=models.Q(in_inbox=True, read_at__isnull=True),
+                name="push_inbox_user_unread",
+            ),
             models.Index(fields=["status", "next_attempt_at"], name="push_log_due"),
             # The hourly cap counts each user's recent sends (push.preferences).
             models.Index(fields=["user", "status", "updated_at"], name="push_log_user_sent"),

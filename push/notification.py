@@ -87,6 +87,7 @@ class Notification:
                 f"{PAYLOAD_TOO_LARGE}: title, subtitle, body and data are {size} bytes; "
                 f"the limit is {limit}."
             )
+            row["in_inbox"] = False  # it failed for its own content: nothing to show either
             logger.warning("Not sending a %s notification: payload of %d bytes", self.type, size)
         return row
 

@@ -59,7 +59,13 @@ def window_clock(monkeypatch):
 
 
 def test_defaults():
-    assert rates() == {"tokens": "30/m", "preferences": "30/m", "test": "5/m", "anonymous": "60/m"}
+    assert rates() == {
+        "tokens": "30/m",
+        "preferences": "30/m",
+        "test": "5/m",
+        "anonymous": "60/m",
+        "inbox": "60/m",
+    }
 
 
 def test_30_token_requests_a_minute_per_user(api, other_api, window_clock):
