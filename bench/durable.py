@@ -282,7 +282,7 @@ def start_celery_worker(database_url: str, expo_url: str) -> subprocess.Popen:
     """Start `celery -A unitrade worker` on the bench database and the loopback server."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
     env.update(
-        DJANGO_SETTINGS_MODULE="tests.worker_settings",
+        DJANGO_SETTINGS_MODULE="tests.support.worker_settings",
         DATABASE_URL=database_url,
         PUSH_TEST_SETTINGS=json.dumps(
             {"EXPO_BASE_URL": expo_url, "DELIVERY": "celery", **REQUEST_SETTINGS}
@@ -291,7 +291,7 @@ def start_celery_worker(database_url: str, expo_url: str) -> subprocess.Popen:
         PUSH_LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
-    from tests.processes import start_celery_worker
+    from tests.support.processes import start_celery_worker
 
     return start_celery_worker(env, WORKER_LOG)
 

@@ -6,7 +6,8 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from push import checks
-from tests.conftest import VALID_TOKEN, push_settings_update
+from tests.support.api import VALID_TOKEN
+from tests.support.settings import push_settings_update
 
 PRODUCTION_KEY = "p" * 60
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"

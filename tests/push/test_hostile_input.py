@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from push.models import NotificationLog, NotificationPreference, PushToken
 from push.preferences import QuietHours, update_preferences
-from tests.conftest import VALID_TOKEN, bearer_client, push_settings_update
+from tests.support.api import VALID_TOKEN, bearer_client
+from tests.support.settings import push_settings_update
 from unitrade.access_tokens import issue_access_token
 
 pytestmark = pytest.mark.django_db

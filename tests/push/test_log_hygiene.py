@@ -18,7 +18,8 @@ from orders.models import Product
 from push.delivery import deliver_due
 from push.receipts import check_receipts
 from push.tokens import mask_token
-from tests.conftest import bearer_client, push_settings_update
+from tests.support.api import bearer_client
+from tests.support.settings import push_settings_update
 from unitrade.access_tokens import issue_access_token
 
 pytestmark = pytest.mark.django_db(transaction=True)

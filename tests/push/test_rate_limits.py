@@ -16,7 +16,8 @@ from django.test import Client
 from push.checks import E005_INVALID_RATE_LIMIT
 from push.models import NotificationPreference
 from push.throttling import client_ip, invalid_rates, rates
-from tests.conftest import VALID_TOKEN, bearer_client, push_settings_update
+from tests.support.api import VALID_TOKEN, bearer_client
+from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import pytest
 
 from push.models import PushToken
-from tests.conftest import OTHER_TOKEN, VALID_TOKEN
+from tests.support.api import OTHER_TOKEN, VALID_TOKEN
 
 pytestmark = pytest.mark.django_db
 
@@ -141,7 +141,7 @@ def test_test_endpoint_sends_to_the_callers_devices(api, settings, expo, committ
 
 @pytest.mark.django_db(transaction=True)
 def test_test_endpoint_answers_the_delivery_outcome(user, settings, expo):
-    from tests.conftest import bearer_client
+    from tests.support.api import bearer_client
 
     settings.DEBUG = True
     api = bearer_client(user)

@@ -13,7 +13,6 @@ import requests
 from push import outcomes
 from push.transports.base import OutgoingMessage
 from push.transports.expo import ExpoTransport
-from tests.conftest import push_settings_update
 from tests.expo_server import (
     ALL_FAULTS,
     GATEWAY_HTML,
@@ -21,6 +20,7 @@ from tests.expo_server import (
     TIMEOUT,
     ExpoServer,
 )
+from tests.support.settings import push_settings_update
 
 
 def token(name: str) -> str:

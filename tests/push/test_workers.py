@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from push.delivery import CHUNKS_IN_FLIGHT
 from push.models import NotificationLog, PushDelivery, PushToken
-from tests import processes
 from tests.expo_server import GATEWAY_HTML, HTTP_500, RESET, TIMEOUT
+from tests.support import processes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
