@@ -4,7 +4,7 @@
 
 (a) Fault run: N pending notifications (default 2,000; one user and one device each)
     delivered by the in-process `push.worker.Worker().run_once()` loop (repeated, with a
-    short sleep, until nothing is pending) against tests/expo_server.ExpoServer with 30% of
+    short sleep, until nothing is pending) against tests.support.expo.ExpoServer with 30% of
     /send requests failing (HTTP 500, gateway HTML, gateway text, timeouts, resets).
     Baseline: the same N with no faults, in the same run. Reported: delivered, lost
     (devices that never received theirs), duplicated, faults injected, retries (by the
@@ -151,7 +151,7 @@ def fault_run(server, tokens: list[str], fault_rate: float, label: str) -> dict[
     from bench.common_setup import RecordingExpoTransport
     from push.models import NotificationLog
     from push.transports.base import TransportStats
-    from tests.expo_server import GATEWAY_HTML, GATEWAY_TEXT, HTTP_500, RESET, TIMEOUT
+    from tests.support.expo import GATEWAY_HTML, GATEWAY_TEXT, HTTP_500, RESET, TIMEOUT
 
     queue_notifications(label)
     server.reset()
@@ -201,7 +201,7 @@ def fault_run(server, tokens: list[str], fault_rate: float, label: str) -> dict[
 
 
 def part_a(count: int, rounds: int) -> dict[str, Any]:
-    from tests.expo_server import ExpoServer
+    from tests.support.expo import ExpoServer
 
     tokens = make_recipients(count)
     # The transport logs every failed request: thousands of lines under 30% faults.
@@ -322,7 +322,7 @@ def part_b(requests: int, database_url: str, skip_celery: bool) -> dict[str, Any
 
     from orders.models import Order, Product
     from push.models import NotificationLog, PushToken
-    from tests.expo_server import ExpoServer
+    from tests.support.expo import ExpoServer
 
     celery_reason = None
     if skip_celery:

@@ -5,7 +5,7 @@
 Measures, in one run (see bench/README.md):
 
 1. push.send_bulk(User.objects.all(), ...) to N users (default 10,000) with 2 active Expo
-   tokens each, outside any transaction, against tests/expo_server.ExpoServer with 100 ms of
+   tokens each, outside any transaction, against tests.support.expo.ExpoServer with 100 ms of
    latency per request and Expo's 600 notifications/s limit, with the transport's defaults
    (CONCURRENCY=6, RATE_LIMIT_PER_SECOND=600): wall time, notifications/s, HTTP requests,
    429s, lost and duplicated notifications, SQL queries.
@@ -586,7 +586,7 @@ def main(argv: list[str] | None = None) -> None:
     own_db = setup_django(args.keep_debug)
     from django.db import connection
 
-    from tests.expo_server import ExpoServer
+    from tests.support.expo import ExpoServer
 
     prepare_database(own_db, args.flush)
     results: dict[str, Any] = {

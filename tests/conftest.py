@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 
 import push
-from tests.expo_server import ExpoServer
 from tests.support.api import bearer_client
+from tests.support.expo import ExpoServer
 from tests.support.marketplace import buyer, order, product, seller  # noqa: F401  (fixtures)
 from tests.support.services import redis_running
 

@@ -1,4 +1,4 @@
-"""ExpoTransport over real HTTP against the loopback Expo server (tests/expo_server.py).
+"""ExpoTransport over real HTTP against the loopback Expo server (tests/support/expo/).
 
 Nothing is mocked: every test sends through `requests` to the `expo` fixture's server and
 asserts on what the server observed. Assertions count requests and deliveries, never durations.
@@ -13,7 +13,7 @@ import requests
 from push import outcomes
 from push.transports.base import OutgoingMessage
 from push.transports.expo import ExpoTransport
-from tests.expo_server import (
+from tests.support.expo import (
     ALL_FAULTS,
     GATEWAY_HTML,
     HTTP_500,
