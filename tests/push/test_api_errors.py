@@ -8,14 +8,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from push.models import PushToken
+from tests.support.api import REGISTER, REMOVE, TEST
 
 pytestmark = pytest.mark.django_db
 
-ENDPOINTS = [
-    "/api/users/push-tokens/",
-    "/api/users/push-tokens/remove/",
-    "/api/users/push-tokens/test/",
-]
+ENDPOINTS = [REGISTER, REMOVE, TEST]
 
 
 def assert_error(response, status):

@@ -19,16 +19,12 @@ from hypothesis import strategies as st
 
 from push.models import NotificationLog, NotificationPreference, PushToken
 from push.preferences import QuietHours, update_preferences
-from tests.support.api import VALID_TOKEN, bearer_client
+from tests.support.api import PREFERENCES, REGISTER, REMOVE, TEST, VALID_TOKEN, bearer_client
 from tests.support.settings import push_settings_update
 from unitrade.access_tokens import issue_access_token
 
 pytestmark = pytest.mark.django_db
 
-REGISTER = "/api/users/push-tokens/"
-REMOVE = "/api/users/push-tokens/remove/"
-TEST = "/api/users/push-tokens/test/"
-PREFERENCES = "/api/users/push-preferences/"
 # Every endpoint with every method it accepts.
 ROUTES = [
     ("POST", REGISTER),

@@ -3,13 +3,9 @@
 import pytest
 
 from push.models import PushToken
-from tests.support.api import OTHER_TOKEN, VALID_TOKEN
+from tests.support.api import OTHER_TOKEN, REGISTER, REMOVE, TEST, VALID_TOKEN
 
 pytestmark = pytest.mark.django_db
-
-REGISTER = "/api/users/push-tokens/"
-REMOVE = "/api/users/push-tokens/remove/"
-TEST = "/api/users/push-tokens/test/"
 
 
 def post(client, path, body):

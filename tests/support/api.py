@@ -1,11 +1,18 @@
-"""Calling the API like the mobile app does: bearer-token clients and device tokens."""
+"""Calling the API like the mobile app does: its URLs, bearer-token clients, device tokens."""
 
 from django.test import Client
+from django.urls import reverse
 
 from unitrade.access_tokens import issue_access_token
 
 VALID_TOKEN = "ExponentPushToken[xxxxxxxxxxxxxxxxxxxxxx]"
 OTHER_TOKEN = "ExpoPushToken[yyyyyyyyyyyyyyyyyyyyyy]"
+
+# The endpoints, by their URL names (app_name "push").
+REGISTER = reverse("push:save_push_token")
+REMOVE = reverse("push:remove_push_token")
+TEST = reverse("push:test_notification")
+PREFERENCES = reverse("push:push_preferences")
 
 
 def bearer_client(user) -> Client:
