@@ -1,39 +1,27 @@
-"""Benchmark delivery under failure, and what a web request pays for inline delivery.
+"""Benchmark delivery under failure: nothing lost, nothing twice, and what faults cost.
 
-    .venv/bin/python bench/durable.py [--notifications N] [--requests N] [--skip-celery]
+    .venv/bin/python bench/faults.py [--notifications N] [--rounds N] [--flush]
 
-(a) Fault run: N pending notifications (default 2,000; one user and one device each)
-    delivered by the in-process `push.worker.Worker().run_once()` loop (repeated, with a
-    short sleep, until nothing is pending) against tests.support.expo.ExpoServer with 30% of
-    /send requests failing (HTTP 500, gateway HTML, gateway text, timeouts, resets).
-    Baseline: the same N with no faults, in the same run. Reported: delivered, lost
-    (devices that never received theirs), duplicated, faults injected, retries (by the
-    transport, and notifications that needed more than one attempt), time and its ratio.
-(b) Request time of the Django admin's Order change view (a logged-in superuser changes
-    the status to shipped; the save notifies the buyer) with the server at 100 ms latency,
-    in DELIVERY "inline" mode (the request delivers after its commit) and "celery" mode
-    (it only enqueues; a Celery worker subprocess delivers, broker Redis on
-    127.0.0.1:6379/14). Requests alternate between the modes. Reported: median and p95 ms
-    per mode, the ratio, and whether the worker delivered every celery-mode notification.
-    Without Redis the celery half is skipped (said so in the output).
+N pending notifications (default 2,000; one user and one device each) delivered by the
+in-process `push.worker.Worker().run_once()` loop (repeated, with a short sleep, until
+nothing is pending) against tests.support.expo.ExpoServer with 30% of /send requests
+failing (HTTP 500, gateway HTML, gateway text, timeouts, resets). Baseline: the same N with
+no faults, in the same run; each of the rounds (default 5) draws its faults from another
+seed. Reported: delivered, lost (devices that never received theirs), duplicated, faults
+injected, retries (by the transport, and notifications that needed more than one attempt),
+time and its ratio.
 
-Prints tables and writes bench/results/durable.json. The database is a throwaway SQLite
-file (bench/results/durable.sqlite3) unless DATABASE_URL is set; the Celery worker uses
-the same database (DATABASE_URL is passed on to it).
+Prints a table and writes bench/results/faults.json. The database is a throwaway SQLite
+file (bench/results/faults.sqlite3) unless DATABASE_URL is set.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import os
-import socket
-import subprocess
 import sys
 import time
 from collections import Counter
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -42,24 +30,17 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common_setup import (  # noqa: E402
-    RESULTS,
-    disconnect_receivers,
     machine,
-    percentile,
     push_settings,
     ratio,
-    reconnect_receivers,
     setup_django,
+    status_counts,
     table,
     transport_totals,
     write_json,
 )
 
-NAME = "durable"
-BROKER_URL = "redis://127.0.0.1:6379/14"
-REDIS_ADDRESS = ("127.0.0.1", 6379)
-WORKER_LOG = RESULTS / "durable-celery-worker.log"
-
+NAME = "faults"
 FAULT_RATE = 0.3
 FAULT_SERVER_TIMEOUT = 1.0  # the server holds a TIMEOUT fault this long, then hangs up
 LOOP_SLEEP = 0.02  # between run_once() calls while retries wait for their time
@@ -77,16 +58,8 @@ FAULT_SETTINGS = {
     "RATE_LIMIT_PER_SECOND": None,
 }
 
-REQUEST_LATENCY = 0.1
-WARMUP_REQUESTS = 3  # per mode, not measured
-REQUEST_SETTINGS = {
-    "RETRY_BACKOFF_SECONDS": 0.05,
-    "READ_TIMEOUT": 5.0,
-    "RATE_LIMIT_PER_SECOND": None,
-}
 
-
-# -- (a) the fault run --------------------------------------------------------------------
+# -- the fault run --------------------------------------------------------------------------
 
 
 def make_recipients(count: int) -> list[str]:
@@ -200,7 +173,7 @@ def fault_run(server, tokens: list[str], fault_rate: float, label: str) -> dict[
     }
 
 
-def part_a(count: int, rounds: int) -> dict[str, Any]:
+def run(count: int, rounds: int) -> dict[str, Any]:
     from tests.support.expo import ExpoServer
 
     tokens = make_recipients(count)
@@ -261,219 +234,10 @@ def _totals(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return total
 
 
-# -- (b) request time, inline vs celery ---------------------------------------------------
-
-
-def redis_available() -> bool:
-    try:
-        with socket.create_connection(REDIS_ADDRESS, timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def flush_broker() -> None:
-    import redis
-
-    redis.Redis.from_url(BROKER_URL).flushdb()
-
-
-def start_celery_worker(database_url: str, expo_url: str) -> subprocess.Popen:
-    """Start `celery -A unitrade worker` on the bench database and the loopback server."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="tests.support.worker_settings",
-        DATABASE_URL=database_url,
-        PUSH_TEST_SETTINGS=json.dumps(
-            {"EXPO_BASE_URL": expo_url, "DELIVERY": "celery", **REQUEST_SETTINGS}
-        ),
-        CELERY_BROKER_URL=BROKER_URL,
-        PUSH_LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
-    )
-    from tests.support.processes import start_celery_worker
-
-    return start_celery_worker(env, WORKER_LOG)
-
-
-def stop_process(process: subprocess.Popen, timeout: float = 30) -> int:
-    if process.poll() is None:
-        process.terminate()  # Celery's warm shutdown
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    return process.returncode
-
-
-def wait_for(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
-
-
-def part_b(requests: int, database_url: str, skip_celery: bool) -> dict[str, Any]:
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-
-    from orders.models import Order, Product
-    from push.models import NotificationLog, PushToken
-    from tests.support.expo import ExpoServer
-
-    celery_reason = None
-    if skip_celery:
-        celery_reason = "skipped (--skip-celery)"
-    elif not redis_available():
-        celery_reason = "skipped: Redis is not reachable on 127.0.0.1:6379"
-    # "none": the push receivers disconnected, the admin save alone (the baseline).
-    modes = ["none", "inline"] if celery_reason else ["none", "inline", "celery"]
-
-    user_model = get_user_model()
-    admin = user_model.objects.create_superuser("root", "root@example.com", "pw-root-123")
-    seller = user_model.objects.create_user(username="seller", first_name="Sam")
-    PushToken.objects.create(user=seller, token="ExponentPushToken[seller-admin-bench]")
-    product = Product.objects.create(seller=seller, name="Calculus textbook", price=Decimal(25))
-    per_mode = requests + WARMUP_REQUESTS
-    buyers = user_model.objects.bulk_create(
-        [user_model(username=f"adminbuyer{n}") for n in range(per_mode * len(modes))]
-    )
-    PushToken.objects.bulk_create(
-        PushToken(user=buyer, token=f"ExponentPushToken[admin-buyer-{buyer.pk}]")
-        for buyer in buyers
-    )
-    # bulk_create sends no signals: the orders start pending without notifying anyone.
-    orders = Order.objects.bulk_create(Order(product=product, buyer=buyer) for buyer in buyers)
-    client = Client()
-    client.force_login(admin)
-
-    server = ExpoServer(latency=REQUEST_LATENCY, rate_per_second=None).start()
-    worker = None
-    result: dict[str, Any] = {"latency_ms": REQUEST_LATENCY * 1000, "requests_per_mode": requests}
-    try:
-        if "celery" in modes:
-            from unitrade.celery import app
-
-            app.conf.broker_url = BROKER_URL
-            flush_broker()
-            worker = start_celery_worker(database_url, server.url)
-
-        times: dict[str, list[float]] = {mode: [] for mode in modes}
-        order_ids: dict[str, list[int]] = {mode: [] for mode in modes}
-        queue = iter(orders)
-
-        def change(mode: str, measured: bool) -> None:
-            order = next(queue)
-            delivery = "inline" if mode == "none" else mode
-            if mode == "none":
-                disconnect_receivers()
-            try:
-                with push_settings(EXPO_BASE_URL=server.url, DELIVERY=delivery, **REQUEST_SETTINGS):
-                    start = time.perf_counter()
-                    response = client.post(
-                        f"/admin/orders/order/{order.pk}/change/",
-                        {
-                            "product": order.product_id,
-                            "buyer": order.buyer_id,
-                            "status": "shipped",
-                            "_save": "Save",
-                        },
-                    )
-                    elapsed = (time.perf_counter() - start) * 1000
-            finally:
-                if mode == "none":
-                    reconnect_receivers()
-            assert response.status_code == 302, (response.status_code, response.content[:500])
-            if measured:
-                times[mode].append(elapsed)
-                order_ids[mode].append(order.pk)
-
-        # Warm-up: the first requests load templates, open the broker connection, and the
-        # first celery-mode one waits for the worker to be up (its delivery proves it).
-        for mode in modes:
-            for _ in range(WARMUP_REQUESTS):
-                change(mode, measured=False)
-        if worker is not None:
-            notifying = len([mode for mode in modes if mode != "none"])
-            up = wait_for(lambda: len(server.delivered) >= WARMUP_REQUESTS * notifying, 90)
-            if not up or worker.poll() is not None:
-                raise RuntimeError(f"the Celery worker did not deliver; see {WORKER_LOG}")
-        for n in range(requests):
-            # Alternate, and alternate who goes first, so drift hits both modes alike.
-            for mode in modes if n % 2 == 0 else list(reversed(modes)):
-                change(mode, measured=True)
-
-        for mode in modes:
-            values = times[mode]
-            result[mode] = {
-                "median_ms": round(percentile(values, 50), 2),
-                "p95_ms": round(percentile(values, 95), 2),
-                "mean_ms": round(sum(values) / len(values), 2),
-                "min_ms": round(min(values), 2),
-                "max_ms": round(max(values), 2),
-            }
-
-        def settled(mode: str) -> dict[str, int]:
-            rows = NotificationLog.objects.filter(data__orderId__in=map(str, order_ids[mode]))
-            return dict(Counter(rows.values_list("status", flat=True)))
-
-        def received(mode: str) -> Counter:
-            wanted = {str(pk) for pk in order_ids[mode]}
-            return Counter(
-                m["data"]["orderId"]
-                for m in server.delivered
-                if m.get("data", {}).get("orderId") in wanted
-            )
-
-        if "celery" in modes:
-            start = time.perf_counter()
-            wait_for(lambda: settled("celery").get("sent", 0) == requests, 90)
-            result["celery"]["all_delivered_after_s"] = round(time.perf_counter() - start, 2)
-        for mode in modes:
-            if mode == "none":
-                result[mode]["notifications"] = 0
-                result[mode]["delivered_orders"] = len(received(mode))
-                result[mode]["duplicated"] = 0
-                result[mode]["log_status"] = settled(mode)
-                continue
-            got = received(mode)
-            result[mode]["notifications"] = len(order_ids[mode])
-            result[mode]["delivered_orders"] = len(got)
-            result[mode]["duplicated"] = sum(count - 1 for count in got.values())
-            result[mode]["log_status"] = settled(mode)
-        for mode in modes:
-            result[mode]["ratio_to_none"] = {
-                "median": ratio(result[mode]["median_ms"], result["none"]["median_ms"]),
-                "p95": ratio(result[mode]["p95_ms"], result["none"]["p95_ms"]),
-            }
-        if "celery" in modes:
-            result["ratio_inline_over_celery"] = {
-                "median": ratio(result["inline"]["median_ms"], result["celery"]["median_ms"]),
-                "p95": ratio(result["inline"]["p95_ms"], result["celery"]["p95_ms"]),
-            }
-        stats = server.stats
-        result["server"] = {
-            "send_requests": stats.send_requests,
-            "tcp_connections": stats.connections,
-        }
-    finally:
-        if worker is not None:
-            code = stop_process(worker)
-            result["celery_worker_exit_code"] = code
-            flush_broker()
-        server.stop()
-    if celery_reason:
-        result["celery"] = celery_reason
-    return result
-
-
 # -- report -------------------------------------------------------------------------------
 
 
-def report_a(a: dict[str, Any]) -> str:
+def report(a: dict[str, Any]) -> str:
     base, fault = a["baseline"], a["faults"]
     rounds = base["rounds"]
     per_round = [
@@ -504,7 +268,7 @@ def report_a(a: dict[str, Any]) -> str:
             fault["extra_notification_attempts"],
         ],
         ["most attempts of one notification", base["max_attempts"], fault["max_attempts"]],
-        ["final status", _statuses(base["final_status"]), _statuses(fault["final_status"])],
+        ["final status", status_counts(base["final_status"]), status_counts(fault["final_status"])],
         ["run_once() calls", base["run_once_calls"], fault["run_once_calls"]],
         ["total time (s)", base["seconds"], fault["seconds"]],
         ["time ratio (faults / baseline)", 1.0, ratio(fault["seconds"], base["seconds"])],
@@ -512,7 +276,7 @@ def report_a(a: dict[str, Any]) -> str:
     return "\n".join(
         [
             table(
-                f"(a) Worker().run_once() loop: {rounds} rounds of "
+                f"Worker().run_once() loop: {rounds} rounds of "
                 f"{base['notifications'] // rounds} notifications, summed",
                 ["", "no faults", "30% faults"],
                 rows,
@@ -525,101 +289,28 @@ def report_a(a: dict[str, Any]) -> str:
     )
 
 
-def _statuses(statuses: dict[str, int]) -> str:
-    return " ".join(f"{k}={v}" for k, v in sorted(statuses.items()))
-
-
-def report_b(b: dict[str, Any]) -> str:
-    modes = [m for m in ("none", "inline", "celery") if isinstance(b.get(m), dict)]
-    labels = {
-        "none": "no push (receivers off)",
-        "inline": "inline",
-        "celery": "celery",
-    }
-    rows = []
-    for mode in modes:
-        r = b[mode]
-        rows.append(
-            [
-                labels[mode],
-                r["median_ms"],
-                r["p95_ms"],
-                r["mean_ms"],
-                r["max_ms"],
-                f"{r['ratio_to_none']['median']}x",
-                f"{r['delivered_orders']}/{r['notifications']}",
-                r["duplicated"],
-                _statuses(r["log_status"]) or "-",
-            ]
-        )
-    lines = [
-        table(
-            f"(b) Admin Order change view, {b['requests_per_mode']} requests per mode, "
-            f"Expo latency {b['latency_ms']:.0f} ms (request ms)",
-            [
-                "mode",
-                "median",
-                "p95",
-                "mean",
-                "max",
-                "med/none",
-                "delivered",
-                "dup",
-                "log rows",
-            ],
-            rows,
-        )
-    ]
-    if "ratio_inline_over_celery" in b:
-        r = b["ratio_inline_over_celery"]
-        lines.append(
-            f"inline / celery request time: median {r['median']}x, p95 {r['p95']}x; "
-            f"the worker had delivered every celery-mode notification "
-            f"{b['celery']['all_delivered_after_s']} s after the last request"
-            if b["celery"]["log_status"].get("sent") == b["requests_per_mode"]
-            else f"inline / celery request time: median {r['median']}x, p95 {r['p95']}x; "
-            f"NOT all celery-mode notifications were delivered: {b['celery']['log_status']}"
-        )
-    if "server" in b:
-        lines.append(
-            f"loopback server: {b['server']['send_requests']} /send requests over "
-            f"{b['server']['tcp_connections']} TCP connections"
-        )
-    if isinstance(b.get("celery"), str):
-        lines.append(f"celery mode: {b['celery']}")
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--notifications", type=int, default=2000, help="fault run size (2000)")
+    parser.add_argument("--notifications", type=int, default=2000, help="per round (2000)")
     parser.add_argument(
         "--rounds", type=int, default=5, help="fault runs, each with its baseline (5)"
     )
-    parser.add_argument("--requests", type=int, default=30, help="admin requests per mode (30)")
-    parser.add_argument("--skip-celery", action="store_true", help="time inline mode only")
     parser.add_argument(
         "--flush", action="store_true", help="empty the DATABASE_URL database first"
     )
     args = parser.parse_args()
     started = time.perf_counter()
-    os.environ.setdefault("CELERY_BROKER_URL", BROKER_URL)
-    database_url = setup_django(NAME, flush=args.flush)
+    setup_django(NAME, flush=args.flush)
 
     print(
-        f"(a) fault run: {args.notifications} notifications, no faults then 30%, "
+        f"fault run: {args.notifications} notifications, no faults then 30%, "
         f"{args.rounds} rounds ..."
     )
-    a = part_a(args.notifications, args.rounds)
-    print(report_a(a))
-    print()
-    print(f"(b) admin requests: {args.requests} per mode ...")
-    b = part_b(args.requests, database_url, args.skip_celery)
-    print(report_b(b))
+    result = run(args.notifications, args.rounds)
+    print(report(result))
     results = {
         "benchmark": NAME,
-        "fault_run": a,
-        "requests": b,
+        "fault_run": result,
         "machine": machine(),
         "seconds": round(time.perf_counter() - started, 1),
     }

@@ -64,13 +64,20 @@ def start_celery_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
         )
 
 
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll `condition` until it holds; fail with `what` after `timeout` seconds."""
+def poll(condition: Callable[[], bool], timeout: float) -> bool:
+    """Poll `condition` until it holds (True) or `timeout` seconds have passed (False)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            return False
         time.sleep(0.1)
+    return True
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll `condition` until it holds; fail with `what` after `timeout` seconds."""
+    if not poll(condition, timeout):
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def stop(process: subprocess.Popen, timeout: float = 30) -> tuple[int, str, str]:
