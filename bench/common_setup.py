@@ -250,6 +250,19 @@ def write_json(name: str, data: dict[str, Any]) -> Path:
     return path
 
 
+def save_results(name: str, started: float, **parts: Any) -> dict[str, Any]:
+    """Write a run's `parts` with the machine and the time since `started`; say where."""
+    results = {
+        "benchmark": name,
+        **parts,
+        "machine": machine(),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    path = write_json(name, results)
+    print(f"\n{results['seconds']} s; results in {path.relative_to(ROOT)}")
+    return results
+
+
 def machine() -> dict[str, Any]:
     """Describe where the benchmark ran."""
     import platform

@@ -30,14 +30,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common_setup import (  # noqa: E402
-    machine,
     push_settings,
     ratio,
+    save_results,
     setup_django,
     status_counts,
     table,
     transport_totals,
-    write_json,
 )
 
 NAME = "faults"
@@ -308,14 +307,7 @@ def main() -> None:
     )
     result = run(args.notifications, args.rounds)
     print(report(result))
-    results = {
-        "benchmark": NAME,
-        "fault_run": result,
-        "machine": machine(),
-        "seconds": round(time.perf_counter() - started, 1),
-    }
-    path = write_json(NAME, results)
-    print(f"\n{results['seconds']} s; results in {path.relative_to(ROOT)}")
+    save_results(NAME, started, fault_run=result)
 
 
 if __name__ == "__main__":

@@ -35,14 +35,13 @@ if str(ROOT) not in sys.path:
 
 from bench.common_setup import (  # noqa: E402
     RESULTS,
-    machine,
     percentile,
     push_settings,
     ratio,
+    save_results,
     setup_django,
     status_counts,
     table,
-    write_json,
 )
 from tests.support import processes  # noqa: E402
 from tests.support.services import redis_running  # noqa: E402
@@ -308,14 +307,7 @@ def main() -> None:
     print(f"admin requests: {args.requests} per mode ...")
     result = run(args.requests, args.skip_celery)
     print(report(result))
-    results = {
-        "benchmark": NAME,
-        "requests": result,
-        "machine": machine(),
-        "seconds": round(time.perf_counter() - started, 1),
-    }
-    path = write_json(NAME, results)
-    print(f"\n{results['seconds']} s; results in {path.relative_to(ROOT)}")
+    save_results(NAME, started, requests=result)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,8 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Iterable, Sequence
-from types import TracebackType
 
-from tests.support.expo.http import Reply, RequestError, json_reply
+from tests.support.expo.http import LoopbackService, Reply, RequestError, json_reply
 from tests.support.expo.protocol import (
     BASE_PATH,
     TokenBucket,
@@ -134,7 +133,7 @@ def fault_reply(fault: str, raw: bytes, gzipped: bool, bucket: TokenBucket) -> R
     return json_reply({"data": tickets})
 
 
-class Tarpit:
+class Tarpit(LoopbackService):
     """A TCP listener on 127.0.0.1 that accepts connections and never answers.
 
     A hung service: as Expo (``url``, like ``ExpoServer.url``) or as Redis (``redis_url``),
@@ -192,24 +191,6 @@ class Tarpit:
             connection.close()
         self._held.clear()
         self._listener = self._thread = None
-
-    def __enter__(self) -> Tarpit:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """Return the port (kept after stop())."""
-        if not self._port:
-            raise RuntimeError("Tarpit is not started")
-        return self._port
 
     @property
     def connections(self) -> int:

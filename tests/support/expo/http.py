@@ -19,7 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal, Protocol
+from types import TracebackType
+from typing import Any, Literal, Protocol, Self
 from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,39 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 32 * 1024 * 1024
 # Like Expo, only compress answers that are worth it (and only when the client asks).
 GZIP_MIN_BYTES = 1024
+
+
+class LoopbackService:
+    """A service on 127.0.0.1 run by a daemon thread: start() and stop(), or a `with` block.
+
+    start() binds and sets `_port`; the port is kept after stop(), for start() to bind again.
+    """
+
+    _port = 0
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """Return the bound port (after stop(), the one start() binds again)."""
+        if not self._port:
+            raise RuntimeError(f"{type(self).__name__} is not started")
+        return self._port
 
 
 @dataclass

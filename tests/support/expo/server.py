@@ -15,12 +15,18 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import Message
-from types import TracebackType
 from typing import Any
 
 from tests.support.expo import protocol
 from tests.support.expo.faults import ALL_FAULTS, FaultPlan, fault_reply
-from tests.support.expo.http import Endpoint, HTTPServer, Reply, RequestError, json_reply
+from tests.support.expo.http import (
+    Endpoint,
+    HTTPServer,
+    LoopbackService,
+    Reply,
+    RequestError,
+    json_reply,
+)
 from tests.support.expo.protocol import BASE_PATH, RECEIPTS_PATH, SEND_PATH, Receipt
 
 
@@ -39,7 +45,7 @@ class ServerStats:
     connections: int = 0  # TCP connections accepted: shows whether a client reuses them
 
 
-class ExpoServer:
+class ExpoServer(LoopbackService):
     """An Expo push service on 127.0.0.1 with configurable limits, errors and faults."""
 
     def __init__(
@@ -111,28 +117,10 @@ class ExpoServer:
             thread.join()
         self._httpd = self._thread = None
 
-    def __enter__(self) -> ExpoServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     @property
     def running(self) -> bool:
         """Return whether the server is serving (started and not stopped)."""
         return self._httpd is not None
-
-    @property
-    def port(self) -> int:
-        """Return the bound port (after stop(), the one start() binds again)."""
-        if not self._port:
-            raise RuntimeError("ExpoServer is not started")
-        return self._port
 
     @property
     def url(self) -> str:
