@@ -11,6 +11,7 @@ from django.utils.module_loading import import_string
 from push.conf import push_settings
 from push.exceptions import PushConfigurationError
 from push.models import NotificationLog
+from push.validation import check_expo_fields
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,13 @@ EXPO_FIELDS = {
     "interruption_level": "interruptionLevel",
     "collapse_id": "collapseId",
     "icon": "icon",
+    "tag": "tag",
+    "rich_content": "richContent",
+    "content_available": "_contentAvailable",
 }
+
+
+_KEYWORD_OF_FIELD = {field: keyword for keyword, field in EXPO_FIELDS.items()}
 
 
 def expo_options(notification_type: str, options: dict[str, Any]) -> dict[str, Any]:
@@ -49,7 +56,9 @@ def expo_options(notification_type: str, options: dict[str, Any]) -> dict[str, A
     fields.update(push_settings.TYPE_MESSAGE_OPTIONS.get(notification_type, {}))
     for name, value in options.items():
         fields[EXPO_FIELDS[name]] = value
-    return {key: value for key, value in fields.items() if value is not None}
+    fields = {key: value for key, value in fields.items() if value is not None}
+    check_expo_fields(fields, _KEYWORD_OF_FIELD)
+    return fields
 
 
 def payload_size(title: str, body: str, data: dict[str, Any] | None, subtitle: str = "") -> int:

@@ -25,6 +25,8 @@ class ErrorRule:
     retry: bool = False
     deactivate_token: bool = False
     alert_operator: bool = False
+    # The request was refused whole for one of its messages: send parts apart to find it.
+    isolate: bool = False
 
 
 # Codes this package produces itself for failures that never reached a valid Expo answer.
@@ -35,6 +37,8 @@ INVALID_RESPONSE = "INVALID_RESPONSE"  # not JSON, or tickets that cannot be mat
 HTTP_ERROR = "HTTP_ERROR"  # any other HTTP 4xx without a JSON error code
 PAYLOAD_TOO_LARGE = "PayloadTooLarge"  # refused before sending: it would be MessageTooBig
 NO_DEVICES = "NoActiveDevices"
+# Expo's code for a request with a field of the wrong type or value (refused whole).
+VALIDATION_ERROR = "VALIDATION_ERROR"
 
 _RETRY = ErrorRule(retry=True)
 _DEAD_TOKEN = ErrorRule(deactivate_token=True)
@@ -59,6 +63,7 @@ RULES: dict[str, ErrorRule] = {
     "PUSH_TOO_MANY_NOTIFICATIONS": _OPERATOR,
     "PUSH_TOO_MANY_EXPERIENCE_IDS": _OPERATOR,
     "PUSH_TOO_MANY_RECEIPTS": _OPERATOR,
+    VALIDATION_ERROR: ErrorRule(isolate=True),
     # Ours.
     TIMEOUT: _RETRY,
     CONNECTION_ERROR: _RETRY,

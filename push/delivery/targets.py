@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db.models import DateTimeField, TextField
 from django.utils import timezone
 
-from push.delivery.claims import RELEASED
+from push.delivery.claims import RELEASED, held_by
 from push.delivery.reports import DeliveryReport
 from push.delivery.rowvalues import per_row
 from push.models import (
@@ -89,7 +89,7 @@ def _set_aside(
         by_pk[pk].error_message = reason
         skipped_by_reason[reason].append(pk)
     for reason, pks in skipped_by_reason.items():
-        NotificationLog.objects.filter(pk__in=pks).update(
+        held_by(notifications).filter(pk__in=pks).update(
             status=NotificationStatus.SKIPPED, error_message=reason, **RELEASED
         )
     if screening.held:
@@ -97,7 +97,7 @@ def _set_aside(
         for row in held:
             row.next_attempt_at = screening.held[row.pk]
             row.error_message = screening.held_because.get(row.pk)
-        NotificationLog.objects.filter(pk__in=[row.pk for row in held]).update(
+        held_by(notifications).filter(pk__in=[row.pk for row in held]).update(
             next_attempt_at=per_row(held, "next_attempt_at", DateTimeField()),
             error_message=per_row(held, "error_message", TextField()),
             **RELEASED,
