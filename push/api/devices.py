@@ -14,13 +14,18 @@ def register_device(user: AbstractBaseUser, token: str, device_type: str) -> tup
     """Give `token` to `user` and activate it; return it and whether it was new.
 
     A token is one device. If another account holds it, the device switched accounts: the
-    token moves to `user` (update_or_create locks the row, so concurrent registrations of
-    one token cannot both insert).
+    token moves to `user`. One INSERT ... ON CONFLICT (token) DO UPDATE: concurrent
+    registrations, removals and account switches of one token never collide (a read-then-
+    write would raise IntegrityError when a removal slips in between).
     """
     previous_owner = PushToken.objects.filter(token=token).values_list("user_id", flat=True).first()
-    push_token, created = PushToken.objects.update_or_create(
-        token=token, defaults={"user": user, "device_type": device_type, "is_active": True}
+    [push_token] = PushToken.objects.bulk_create(
+        [PushToken(user=user, token=token, device_type=device_type, is_active=True)],
+        update_conflicts=True,
+        unique_fields=["token"],
+        update_fields=["user", "device_type", "is_active", "updated_at"],
     )
+    created = previous_owner is None
     if previous_owner is not None and previous_owner != user.pk:
         logger.info(
             "Device %s moved from user %s to user %s", mask_token(token), previous_owner, user.pk
