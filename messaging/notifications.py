@@ -1,4 +1,7 @@
-"""When a chat message arrives, the other party hears about it (never what it says)."""
+"""When a chat message arrives, the other party hears about it (never what it says).
+
+Pushes of one thread collapse on the phone (`collapseId`, Android's `tag`).
+"""
 
 from messaging.models import Message
 from push import Notification, on_created
@@ -10,10 +13,13 @@ def new_message(message: Message) -> Notification | None:
     if recipient is None:
         return None  # not a participant: nobody to tell
     sender = message.sender
+    # A thread shows its latest push on the phone, not a pile: a newer one replaces it.
+    thread = f"thread-{message.thread_id}"
     return Notification(
         to=recipient,
         title=f"New message from {sender.first_name or sender.get_username()}",
         body="Tap to view message",
         data={"type": "message", "threadId": str(message.thread_id)},
         type="message",
+        options={"collapse_id": thread, "tag": thread},
     )

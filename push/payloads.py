@@ -30,6 +30,57 @@ EXPO_FIELDS = {
     "interruption_level": "interruptionLevel",
     "collapse_id": "collapseId",
     "icon": "icon",
+    "tag": "tag",
+    "rich_content": "richContent",
+    "content_available": "_contentAvailable",
+}
+
+# Values Expo accepts for the fields that take one of a few words.
+PRIORITIES = ("default", "normal", "high")
+INTERRUPTION_LEVELS = ("active", "critical", "passive", "time-sensitive")
+
+
+def _check_choice(choices: tuple[str, ...]) -> Callable[[str, Any], None]:
+    def check(name: str, value: Any) -> None:
+        if value not in choices:
+            raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
+
+    return check
+
+
+def _check_seconds(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a whole number of seconds, 0 or more; got {value!r}.")
+
+
+def _check_text(name: str, value: Any) -> None:
+    if not isinstance(value, str) or not value or len(value) > 64:
+        raise ValueError(f"{name} must be a non-empty string of at most 64 characters.")
+
+
+def _check_flag(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false; got {value!r}.")
+
+
+def _check_rich_content(name: str, value: Any) -> None:
+    if not isinstance(value, dict) or set(value) != {"image"}:
+        raise ValueError(f'{name} must be {{"image": "https://..."}}.')
+    image = value["image"]
+    if not isinstance(image, str) or not image.startswith("https://") or len(image) <= 8:
+        raise ValueError(f"{name} image must be an https:// URL; got {image!r}.")
+
+
+# Checks of option values (push.send()'s keyword names), made before anything is written.
+# An option set to None removes its field and is not checked.
+OPTION_CHECKS: dict[str, Callable[[str, Any], None]] = {
+    "priority": _check_choice(PRIORITIES),
+    "interruption_level": _check_choice(INTERRUPTION_LEVELS),
+    "ttl": _check_seconds,
+    "collapse_id": _check_text,
+    "tag": _check_text,
+    "content_available": _check_flag,
+    "rich_content": _check_rich_content,
 }
 
 
@@ -45,6 +96,9 @@ def expo_options(notification_type: str, options: dict[str, Any]) -> dict[str, A
             f"Unknown notification option(s): {', '.join(unknown)}. "
             f"Known: {', '.join(sorted(EXPO_FIELDS))}."
         )
+    for name, value in options.items():
+        if value is not None and name in OPTION_CHECKS:
+            OPTION_CHECKS[name](name, value)
     fields = dict(push_settings.DEFAULT_MESSAGE_OPTIONS)
     fields.update(push_settings.TYPE_MESSAGE_OPTIONS.get(notification_type, {}))
     for name, value in options.items():
