@@ -22,6 +22,7 @@ from push.models import (
     PushDelivery,
     PushToken,
 )
+from push.payloads import forget_payload
 from push.preferences.screening import Screening, screen
 
 
@@ -45,7 +46,10 @@ class Chunk:
 
 def prepare(claimed: list[NotificationLog], report: DeliveryReport) -> Chunk:
     """Set aside what preferences hold or skip; find the devices the rest must reach."""
-    screening = screen(claimed, timezone.now())
+    now = timezone.now()
+    for notification in claimed:
+        forget_payload(notification)  # a payload of an earlier delivery has a stale ttl
+    screening = screen(claimed, now)
     if screening.skipped or screening.held:
         _set_aside(claimed, screening, report)
     notifications = [

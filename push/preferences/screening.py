@@ -1,7 +1,9 @@
 """What each user wants to receive, applied to a chunk of notifications before sending.
 
-Three rules, in this order, decide what happens to a claimed notification:
+Four rules, in this order, decide what happens to a claimed notification:
 
+0. A notification older than its type's maximum age (MAX_AGE_SECONDS) is not pushed any
+   more: it is recorded as skipped, Expired.
 1. A type the user switched off is never sent: it is recorded as skipped, with why.
 2. During the user's quiet hours non-urgent notifications are held until the window ends.
 3. At most MAX_NOTIFICATIONS_PER_HOUR non-urgent notifications reach a user in any hour;
@@ -19,7 +21,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Min
 
-from push.conf import push_settings
+from push.conf import max_age_of, push_settings
 from push.models import (
     NotificationLog,
     NotificationPreference,
@@ -34,6 +36,7 @@ URGENT_TYPES = frozenset({NotificationType.ORDER.value, NotificationType.PAYMENT
 ALWAYS_ON_TYPES = frozenset({NotificationType.SYSTEM.value})
 
 TYPE_DISABLED = "TypeDisabled"
+EXPIRED = "Expired"
 QUIET_HOURS = "QuietHours: held until the user's quiet hours end."
 HOURLY_CAP = "HourlyCap: held, the user had their hourly share of notifications."
 HOUR = timedelta(hours=1)
@@ -72,9 +75,17 @@ def screen(notifications: list[NotificationLog], now: datetime) -> Screening:
     }
     quiet_until: dict[int, datetime | None] = {}
     capped: dict[int, list[NotificationLog]] = defaultdict(list)
+    ages = {kind: max_age_of(kind) for kind in {n.type for n in notifications}}
     for notification in sorted(notifications, key=lambda n: n.pk):
         preference = preferences.get(notification.user_id)
         kind = notification.type
+        age = ages[kind]
+        if age is not None and notification.created_at + age <= now:
+            screening.skipped[notification.pk] = (
+                f"{EXPIRED}: not pushed within {describe_age(age)}, the maximum age of "
+                f"{kind} notifications."
+            )
+            continue
         if preference is not None and kind not in ALWAYS_ON_TYPES:
             if kind in preference.disabled_types:
                 screening.skipped[notification.pk] = (
@@ -100,6 +111,16 @@ def screen(notifications: list[NotificationLog], now: datetime) -> Screening:
     if cap and capped:
         _apply_hourly_cap(capped, cap, now, screening)
     return screening
+
+
+def describe_age(age: timedelta) -> str:
+    """Return `age` in words: "1 hour", "90 minutes", "2 days", "45 seconds"."""
+    seconds = int(age.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
 def _apply_hourly_cap(

@@ -64,10 +64,15 @@ def test_system_notifications_ignore_a_stored_switch(user, phone, expo, committe
     assert log.status == "sent"
 
 
+def news(user, committed, text="Bob reviewed your desk lamp"):
+    with committed():
+        return push.send(user, "New review", text, data={"type": "review"}, type="review")
+
+
 def test_quiet_hours_hold_until_the_window_ends(user, phone, expo, committed, clock):
     update_preferences(user, {}, NIGHT)
     clock.set(LATE_EVENING)
-    log = chat(user, committed)
+    log = news(user, committed)
     assert (log.status, log.next_attempt_at) == ("pending", NIGHT_ENDS)
     stored = NotificationLog.objects.get(pk=log.pk)
     assert (stored.status, stored.next_attempt_at, stored.lease_token) == (
