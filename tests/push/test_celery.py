@@ -8,8 +8,8 @@ from django.db import connection
 
 import push
 from push.models import NotificationLog, PushToken
-from tests import processes
-from tests.marketplace import BUYER_TOKEN
+from tests.support import processes
+from tests.support.marketplace import BUYER_TOKEN
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 

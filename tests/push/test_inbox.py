@@ -11,7 +11,7 @@ from django.utils import timezone
 import push
 from push import inbox
 from push.models import NotificationLog, NotificationStatus, PushToken
-from tests.conftest import push_settings_update
+from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
 

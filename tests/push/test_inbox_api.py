@@ -7,14 +7,15 @@ from django.test import Client
 
 import push
 from push.models import NotificationLog, PushToken
-from tests.conftest import push_settings_update
 from tests.push.test_inbox import newest_first, notes
+from tests.support.api import INBOX, INBOX_READ, INBOX_UNREAD_COUNT, PREFERENCES
+from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
 
-LIST = "/api/users/notifications/"
-READ = "/api/users/notifications/read/"
-COUNT = "/api/users/notifications/unread-count/"
+LIST = INBOX
+READ = INBOX_READ
+COUNT = INBOX_UNREAD_COUNT
 
 
 def read(client, body):
@@ -265,7 +266,7 @@ def test_the_inbox_scope_limits_requests_per_user(api, other_api, user, settings
     assert int(response.headers["Retry-After"]) >= 1
     assert other_api.get(COUNT).status_code == 200
     # The token endpoints keep their own budget.
-    assert api.get("/api/users/push-preferences/").status_code == 200
+    assert api.get(PREFERENCES).status_code == 200
 
 
 @pytest.mark.parametrize("history", [3, 400])

@@ -16,14 +16,10 @@ from django.test import Client
 from push.api.throttling import client_ip, invalid_rates, rates
 from push.checks import E005_INVALID_RATE_LIMIT
 from push.models import NotificationPreference
-from tests.conftest import VALID_TOKEN, bearer_client, push_settings_update
+from tests.support.api import PREFERENCES, REGISTER, REMOVE, TEST, VALID_TOKEN, bearer_client
+from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
-
-REGISTER = "/api/users/push-tokens/"
-REMOVE = "/api/users/push-tokens/remove/"
-TEST = "/api/users/push-tokens/test/"
-PREFERENCES = "/api/users/push-preferences/"
 
 
 def register(client):

@@ -8,7 +8,7 @@ from django.db import transaction
 import push
 from push.delivery.engine import deliver_ids
 from push.models import NotificationLog, PushDelivery, PushToken
-from tests.conftest import push_settings_update
+from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
 

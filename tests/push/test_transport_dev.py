@@ -10,7 +10,7 @@ from push.transports import BaseTransport, OutgoingMessage, get_transport
 from push.transports.console import ConsoleTransport
 from push.transports.expo import ExpoTransport
 from push.transports.locmem import LocmemTransport
-from tests.conftest import OTHER_TOKEN, VALID_TOKEN
+from tests.support.api import OTHER_TOKEN, VALID_TOKEN
 
 
 def test_console_writes_one_masked_line_per_message_and_accepts_them() -> None:

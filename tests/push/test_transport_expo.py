@@ -1,4 +1,4 @@
-"""ExpoTransport over real HTTP against the loopback Expo server (tests/expo_server.py).
+"""ExpoTransport over real HTTP against the loopback Expo server (tests/support/expo/).
 
 Nothing is mocked: every test sends through `requests` to the `expo` fixture's server and
 asserts on what the server observed. Assertions count requests and deliveries, never durations.
@@ -14,14 +14,14 @@ from push.delivery import outcomes
 from push.transports import get_transport
 from push.transports.base import OutgoingMessage
 from push.transports.expo import ExpoTransport
-from tests.conftest import push_settings_update
-from tests.expo_server import (
+from tests.support.expo import (
     ALL_FAULTS,
     GATEWAY_HTML,
     HTTP_500,
     TIMEOUT,
     ExpoServer,
 )
+from tests.support.settings import push_settings_update
 
 
 def token(name: str) -> str:

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from push.delivery.engine import CHUNKS_IN_FLIGHT
 from push.models import NotificationLog, PushDelivery, PushToken
-from tests import processes
-from tests.expo_server import GATEWAY_HTML, HTTP_500, RESET, TIMEOUT
+from tests.support import processes
+from tests.support.expo import GATEWAY_HTML, HTTP_500, RESET, TIMEOUT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
