@@ -10,7 +10,7 @@ from push.delivery.engine import deliver_due
 from push.exceptions import PushConfigurationError
 from push.models import NotificationLog, PushToken
 from push.preferences import QuietHours, update_preferences
-from tests.conftest import push_settings_update
+from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
 
