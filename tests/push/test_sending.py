@@ -272,8 +272,9 @@ def test_many_different_errors_still_cost_a_fixed_number_of_queries(
             device.save()
             expo.token_errors[device.token] = "DeviceNotRegistered"
     queryset = django_user_model.objects.filter(username__startswith="user")
-    # 3 chunks of 50 users, at most 14 queries each (one more than above: the dead tokens).
-    with django_assert_max_num_queries(42):
+    # 3 chunks of 50 users, at most 15 queries each (one more than above: the dead tokens;
+    # on SQLite a chunk's INSERT of 50 rows of 21 columns splits in two: 999 variables).
+    with django_assert_max_num_queries(45):
         summary = push.send_bulk(queryset, "Hello", "Welcome back")
     assert (summary["successful"], summary["failed"]) == (80, 40)
     assert summary["deactivated_tokens"] == 80
