@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 
-from django.db.models import F, IntegerField, TextField
+from django.db.models import BigIntegerField, F, IntegerField, TextField
 from django.utils import timezone
 
 from push.conf import push_settings
@@ -22,8 +22,10 @@ def record(chunk: Chunk, tickets: list[Ticket], report: DeliveryReport) -> None:
     deliveries = []
     errors = []
     for target, ticket in zip(chunk.targets, tickets, strict=True):
-        by_notification[target.notification.pk].append(ticket)
-        deliveries.append(_delivery_row(target, ticket))
+        # A digest's ticket is every item's: each gets its delivery row, same ticket id.
+        for notification in target.covers:
+            by_notification[notification.pk].append(ticket)
+            deliveries.append(_delivery_row(target, notification, ticket))
         if not ticket.ok:
             report.errors[ticket.error] += 1
             errors.append(ErrorSeen(ticket.error, target.token_id, target.token))
@@ -45,7 +47,7 @@ def record(chunk: Chunk, tickets: list[Ticket], report: DeliveryReport) -> None:
     _settle(chunk, by_notification, report)
 
 
-def _delivery_row(target: Target, ticket: Ticket) -> PushDelivery:
+def _delivery_row(target: Target, notification: NotificationLog, ticket: Ticket) -> PushDelivery:
     if ticket.ok:
         status = DeliveryStatus.ACCEPTED
     elif ticket.rule.retry:
@@ -53,7 +55,7 @@ def _delivery_row(target: Target, ticket: Ticket) -> PushDelivery:
     else:
         status = DeliveryStatus.FAILED
     return PushDelivery(
-        notification_id=target.notification.pk,
+        notification_id=notification.pk,
         push_token_id=target.token_id,
         token=target.token,
         status=status,
@@ -68,6 +70,10 @@ def _settle(chunk: Chunk, by_notification: dict[int, list[Ticket]], report: Deli
     """Decide each notification's status and write them with one UPDATE per outcome."""
     now = timezone.now()
     groups: dict[tuple, list[NotificationLog]] = defaultdict(list)
+    for target in chunk.targets:
+        if target.digest is not None:
+            for member in target.digest.members:
+                member.pushed_with = target.digest.lead.pk
     for notification in chunk.notifications:
         tickets = by_notification.get(notification.pk, [])
         outcome = decide(
@@ -95,6 +101,7 @@ def _settle(chunk: Chunk, by_notification: dict[int, list[Ticket]], report: Deli
             next_attempt_at=next_at,
             sent_to_tokens=per_row(rows, "sent_to_tokens", IntegerField()),
             error_message=per_row(rows, "error_message", TextField()),
+            pushed_with=per_row(rows, "pushed_with", BigIntegerField()),
             attempts=F("attempts") + 1,
             updated_at=now,
             **RELEASED,

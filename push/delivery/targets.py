@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from django.db.models import DateTimeField, TextField
 from django.utils import timezone
 
-from push.delivery.claims import RELEASED
+from push.delivery.claims import RELEASED, claim_released_with
 from push.delivery.reports import DeliveryReport
 from push.delivery.rowvalues import per_row
+from push.digests import Digest, group_released
 from push.models import (
     DeliveryStatus,
     NotificationLog,
@@ -28,11 +29,17 @@ from push.preferences.screening import Screening, screen
 
 @dataclass
 class Target:
-    """One notification for one device."""
+    """One notification (or a digest of several) for one device."""
 
     notification: NotificationLog
     token_id: int | None
     token: str
+    digest: Digest | None = None
+
+    @property
+    def covers(self) -> list[NotificationLog]:
+        """The notifications this push delivers: the digest's, or the one."""
+        return self.digest.members if self.digest is not None else [self.notification]
 
 
 @dataclass
@@ -45,7 +52,12 @@ class Chunk:
 
 
 def prepare(claimed: list[NotificationLog], report: DeliveryReport) -> Chunk:
-    """Set aside what preferences hold or skip; find the devices the rest must reach."""
+    """Set aside what preferences hold or skip; find the devices the rest must reach.
+
+    Released notifications (they were held) of one user and type become one digest: the
+    chunk first claims the rest of them, wherever they are in the outbox.
+    """
+    claimed = claimed + claim_released_with(claimed)
     now = timezone.now()
     for notification in claimed:
         forget_payload(notification)  # a payload of an earlier delivery has a stale ttl
@@ -69,11 +81,21 @@ def prepare(claimed: list[NotificationLog], report: DeliveryReport) -> Chunk:
         ).values_list("notification_id", "token")
         for notification_id, token in rows:
             accepted[notification_id].add(token)
+    digests = group_released(notifications)
+    in_digest = {member.pk for digest in digests for member in digest.members}
     targets = [
         Target(notification, token_id, token)
         for notification in notifications
+        if notification.pk not in in_digest
         for token_id, token in tokens_by_user[notification.user_id]
         if token not in accepted[notification.pk]
+    ]
+    # A digest goes to every device some item of it has not reached yet.
+    targets += [
+        Target(digest.lead, token_id, token, digest)
+        for digest in digests
+        for token_id, token in tokens_by_user[digest.lead.user_id]
+        if any(token not in accepted[member.pk] for member in digest.members)
     ]
     return Chunk(notifications, targets, {pk: len(tokens) for pk, tokens in accepted.items()})
 
@@ -101,9 +123,12 @@ def _set_aside(
         for row in held:
             row.next_attempt_at = screening.held[row.pk]
             row.error_message = screening.held_because.get(row.pk)
+        for row in held:
+            row.held = True
         NotificationLog.objects.filter(pk__in=[row.pk for row in held]).update(
             next_attempt_at=per_row(held, "next_attempt_at", DateTimeField()),
             error_message=per_row(held, "error_message", TextField()),
+            held=True,
             **RELEASED,
         )
     report.total += len(screening.skipped) + len(screening.held)

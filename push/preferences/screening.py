@@ -6,9 +6,9 @@ Four rules, in this order, decide what happens to a claimed notification:
    more: it is recorded as skipped, Expired.
 1. A type the user switched off is never sent: it is recorded as skipped, with why.
 2. During the user's quiet hours non-urgent notifications are held until the window ends.
-3. At most MAX_NOTIFICATIONS_PER_HOUR non-urgent notifications reach a user in any hour;
-   the extra ones are held until the oldest of that hour is an hour old, then sent as the
-   window frees up (a chat burst arrives as a trickle instead of a flood).
+3. At most MAX_NOTIFICATIONS_PER_HOUR non-urgent pushes reach a user in any hour; the
+   extra notifications are held until the oldest push of that hour is an hour old, then
+   released together: one digest per type (push.digests), not a trickle.
 
 Order and payment notifications are urgent: they skip rules 2 and 3. System notifications
 cannot be switched off. A user without a NotificationPreference row has the defaults:
@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Min
+from django.db.models import Count, F, Min, Q
 
 from push.conf import max_age_of, push_settings
 from push.models import (
@@ -126,7 +126,13 @@ def describe_age(age: timedelta) -> str:
 def _apply_hourly_cap(
     by_user: dict[int, list[NotificationLog]], cap: int, now: datetime, screening: Screening
 ) -> None:
-    """Hold each user's notifications beyond what the cap leaves room for this hour."""
+    """Hold each user's pushes beyond what the cap leaves room for this hour.
+
+    The cap counts pushes, not notifications: a digest is one push, whatever it covers.
+    Released notifications (they were held) of one type go out together as one digest, so
+    past the cap the rest of the hour's notifications wait and arrive one push per type.
+    """
+    pushes = Q(pushed_with__isnull=True) | Q(pushed_with=F("id"))
     recent = (
         NotificationLog.objects.filter(
             user_id__in=list(by_user),
@@ -136,16 +142,22 @@ def _apply_hourly_cap(
         )
         .exclude(type__in=list(URGENT_TYPES))
         .values("user_id")
-        .annotate(count=Count("id"), oldest=Min("updated_at"))
+        .annotate(count=Count("id", filter=pushes), oldest=Min("updated_at"))
         .order_by()
     )
     sent = {row["user_id"]: (row["count"], row["oldest"]) for row in recent}
     for user_id, notifications in by_user.items():
         count, oldest = sent.get(user_id, (0, None))
         room = max(0, cap - count)
-        if len(notifications) <= room:
+        # One push per fresh notification, one per type for the released ones.
+        units: dict[object, list[NotificationLog]] = {}
+        for notification in notifications:
+            unit = ("digest", notification.type) if notification.held else notification.pk
+            units.setdefault(unit, []).append(notification)
+        if len(units) <= room:
             continue
         # What goes out now frees its slot an hour from now, the oldest one earlier.
         until = (oldest or now) + HOUR
-        for notification in notifications[room:]:
-            screening.hold(notification.pk, until, HOURLY_CAP)
+        for unit in list(units.values())[room:]:
+            for notification in unit:
+                screening.hold(notification.pk, until, HOURLY_CAP)

@@ -150,16 +150,24 @@ def test_the_hourly_cap_holds_the_extra_ones(user, phone, expo, committed, clock
     with committed():
         order = push.send(user, "Order Update", "Shipped", data={"type": "order"}, type="order")
     assert order.status == "sent"
-    # An hour after the first: one slot is free, one goes, the other waits for the next.
+    # An hour after the first: one slot is free, and the held ones take it as one digest.
     clock.set(start + timedelta(hours=1, seconds=1))
     report = deliver_due()
-    assert (report.successful, report.pending) == (1, 1)
-    waiting = NotificationLog.objects.get(pk=logs[4].pk)
-    assert waiting.next_attempt_at == start + timedelta(hours=1, minutes=1)
-    clock.set(start + timedelta(hours=1, minutes=1, seconds=1))
-    assert deliver_due().successful == 1
+    assert (report.successful, report.pending) == (2, 0)
+    digest = expo.delivered[-1]
+    assert (digest["title"], digest["body"]) == ("2 new messages", "Latest: message 4")
+    assert digest["data"]["count"] == 2
+    assert digest["data"]["notificationIds"] == [str(logs[4].pk), str(logs[3].pk)]
     assert sorted(m["body"] for m in expo.delivered if m["data"]["type"] == "message") == [
-        f"message {n}" for n in range(5)
+        "Latest: message 4",
+        *(f"message {n}" for n in range(3)),
+    ]
+    # The digest counts as one push: with "message 2" it fills two of the three slots
+    # (counted as two notifications, it would leave none).
+    clock.advance(minutes=1)
+    assert [chat(user, committed, text=f"later {n}").status for n in range(2)] == [
+        "sent",
+        "pending",
     ]
 
 
