@@ -72,6 +72,9 @@ DEFAULTS: dict[str, Any] = {
     "TEST_ENDPOINT_ENABLED": True,
     # Non-urgent notifications a user receives in any hour; the rest wait (None: no cap).
     "MAX_NOTIFICATIONS_PER_HOUR": 20,
+    # A device whose receipt says MessageRateExceeded is skipped for this long, doubling
+    # with each repeat (at most a day); a clean receipt ends the doubling.
+    "DEVICE_PAUSE_SECONDS": 60.0,
     # Seconds a notification of each type is worth pushing (None: no maximum). Older ones
     # are skipped ("Expired"); the rest carry the time they have left as their Expo `ttl`.
     # Types given here replace the defaults one by one.

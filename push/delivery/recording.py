@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from push.conf import push_settings
 from push.delivery.claims import RELEASED
-from push.delivery.outcomes import ErrorSeen, act_on_errors
+from push.delivery.outcomes import DEVICE_PAUSED, RATE_EXCEEDED, ErrorSeen, act_on_errors
 from push.delivery.reports import DeliveryReport
 from push.delivery.rowvalues import per_row
 from push.delivery.status import decide
@@ -21,7 +21,15 @@ def record(chunk: Chunk, tickets: list[Ticket], report: DeliveryReport) -> None:
     by_notification: dict[int, list[Ticket]] = defaultdict(list)
     deliveries = []
     errors = []
-    for target, ticket in zip(chunk.targets, tickets, strict=True):
+    answered = list(zip(chunk.targets, tickets, strict=True))
+    for target, until in chunk.paused:
+        ticket = Ticket.failed(
+            DEVICE_PAUSED,
+            f"Not sent: the device is paused until {until:%Y-%m-%d %H:%M:%S} UTC after "
+            f"{RATE_EXCEEDED}.",
+        )
+        answered.append((target, ticket))
+    for target, ticket in answered:
         # A digest's ticket is every item's: each gets its delivery row, same ticket id.
         for notification in target.covers:
             by_notification[notification.pk].append(ticket)

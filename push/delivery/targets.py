@@ -7,7 +7,8 @@ queries per chunk, whatever the number of users or devices.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db.models import DateTimeField, TextField
 from django.utils import timezone
@@ -49,6 +50,8 @@ class Chunk:
     notifications: list[NotificationLog]
     targets: list[Target]
     already_accepted: dict[int, int]
+    # Devices skipped because they are paused (MessageRateExceeded), with the pause's end.
+    paused: list[tuple[Target, datetime]] = field(default_factory=list)
 
 
 def prepare(claimed: list[NotificationLog], report: DeliveryReport) -> Chunk:
@@ -68,11 +71,15 @@ def prepare(claimed: list[NotificationLog], report: DeliveryReport) -> Chunk:
         n for n in claimed if n.pk not in screening.skipped and n.pk not in screening.held
     ]
     tokens_by_user: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    paused_until: dict[int, datetime] = {}
     user_ids = {notification.user_id for notification in notifications}
     if user_ids:
         active = PushToken.objects.filter(user_id__in=user_ids, is_active=True)
-        for token_id, user_id, token in active.values_list("id", "user_id", "token"):
+        fields = ("id", "user_id", "token", "paused_until")
+        for token_id, user_id, token, until in active.values_list(*fields):
             tokens_by_user[user_id].append((token_id, token))
+            if until is not None and until > now:
+                paused_until[token_id] = until
     accepted: dict[int, set[str]] = defaultdict(set)
     retried = [notification.pk for notification in notifications if notification.attempts]
     if retried:
@@ -97,7 +104,16 @@ def prepare(claimed: list[NotificationLog], report: DeliveryReport) -> Chunk:
         for token_id, token in tokens_by_user[digest.lead.user_id]
         if any(token not in accepted[member.pk] for member in digest.members)
     ]
-    return Chunk(notifications, targets, {pk: len(tokens) for pk, tokens in accepted.items()})
+    # A paused device is skipped (recorded on its delivery row); the others still get it.
+    paused = [(t, paused_until[t.token_id]) for t in targets if t.token_id in paused_until]
+    if paused:
+        targets = [target for target in targets if target.token_id not in paused_until]
+    return Chunk(
+        notifications,
+        targets,
+        {pk: len(tokens) for pk, tokens in accepted.items()},
+        paused,
+    )
 
 
 def _set_aside(
