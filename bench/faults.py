@@ -49,7 +49,7 @@ FAULT_SETTINGS = {
     "RETRY_ATTEMPTS": 2,  # per HTTP request, inside the transport
     "RETRY_BACKOFF_SECONDS": 0.05,
     "RETRY_BACKOFF_MAX_SECONDS": 0.2,
-    "MAX_DELIVERY_ATTEMPTS": 50,  # per notification, by the worker loop
+    "RETRY_FOR_SECONDS": 3600,  # per notification, by the worker loop
     "DELIVERY_RETRY_SECONDS": 0.05,
     "READ_TIMEOUT": 0.5,
     "CONNECT_TIMEOUT": 0.5,

@@ -7,6 +7,7 @@ with it; whatever was committed and not delivered stays pending for a worker.
 """
 
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -38,17 +39,17 @@ def add(notification: Notification, using: str = DEFAULT_DB_ALIAS) -> Notificati
 def write(row: NotificationLog, using: str = DEFAULT_DB_ALIAS) -> tuple[NotificationLog, bool]:
     """Insert `row`; return it and True, or, if its key is taken, the existing row and False.
 
-    A keyed row is inserted inside a savepoint: the unique constraint on (user, key) makes a
+    The row is inserted inside a savepoint, so whatever the database says the caller's
+    transaction stays usable. For a keyed row, the unique constraint on (user, key) makes a
     concurrent repeat wait for the first transaction, then fail here, and the first one's
-    row (committed by then) is returned. The caller's transaction stays usable.
+    row (committed by then) is returned.
     """
-    if not row.key:
-        row.save(using=using)
-        return row, True
     try:
         with transaction.atomic(using=using):
             row.save(using=using)
     except IntegrityError:
+        if not row.key:
+            raise
         existing = (
             NotificationLog.objects.using(using).filter(user_id=row.user_id, key=row.key).first()
         )
@@ -63,8 +64,11 @@ def add_many(notification: Notification, user_ids: Iterator[int]) -> dict[str, A
 
     Outside a transaction and in inline mode the rows are born claimed by this process and
     delivered chunk by chunk as they are written; otherwise they are handed off (after the
-    commit, if in a transaction) and the summary counts them pending.
+    commit, if in a transaction) and the summary counts them pending. A notification too
+    large for Apple and Google raises ValueError before anything is written.
     """
+    if notification.too_large:
+        raise ValueError(notification.row_fields()["error_message"])
     in_transaction = transaction.get_connection().in_atomic_block
     if in_transaction or push_settings.DELIVERY != INLINE:
         ids = [row.pk for chunk in _written_in_chunks(notification, user_ids) for row in chunk]
@@ -149,21 +153,31 @@ def transaction_batch(using: str = DEFAULT_DB_ALIAS) -> TransactionBatch:
 def hand_off(rows: list[NotificationLog], ids: list[int]) -> None:
     """Deliver committed pending notifications as the DELIVERY setting says.
 
-    inline: in this process, now. celery: as tasks for the workers. Whatever fails stays
-    pending for `push_deliver` or the periodic task to retry.
+    inline: in this process, now, within SYNC_DELIVERY_BUDGET_SECONDS. celery: as tasks
+    for the workers. Never raises: this runs after the caller's commit (or inside its
+    send), where an exception would break what the caller does next. Whatever fails is
+    logged and stays pending for `push_deliver`, the due-poll or the periodic task.
     """
     if not rows and not ids:
         return
-    if push_settings.DELIVERY == INLINE:
-        size = push_settings.BATCH_SIZE
-        if rows:
-            deliver(rows[start : start + size] for start in range(0, len(rows), size))
-        if ids:
-            deliver_ids(ids)
-    else:
-        from push.delivery.tasks import enqueue_delivery
+    try:
+        if push_settings.DELIVERY == INLINE:
+            deadline = time.monotonic() + push_settings.SYNC_DELIVERY_BUDGET_SECONDS
+            size = push_settings.BATCH_SIZE
+            if rows:
+                chunks = (rows[start : start + size] for start in range(0, len(rows), size))
+                deliver(chunks, deadline=deadline)
+            if ids:
+                deliver_ids(ids, deadline=deadline)
+        else:
+            from push.delivery.tasks import enqueue_delivery
 
-        enqueue_delivery([row.pk for row in rows] + list(ids))
+            enqueue_delivery([row.pk for row in rows] + list(ids))
+    except Exception:
+        logger.exception(
+            "Handing %d notification(s) to delivery failed: they stay pending for a worker",
+            len(rows) + len(ids),
+        )
 
 
 def _written_in_chunks(
@@ -180,11 +194,14 @@ def _written_in_chunks(
         if not notification.key:
             lease = new_lease() if claimed else {}
             rows = [notification.row(user_id, **lease) for user_id in chunk]
-            yield NotificationLog.objects.bulk_create(rows)
+            with transaction.atomic():  # a savepoint inside the caller's transaction
+                written = NotificationLog.objects.bulk_create(rows)
+            yield written
             continue
         # Unclaimed rows carry the token only as a mark: without locked_until anyone may
         # claim them.
         lease = new_lease() if claimed else {**new_lease(), "locked_until": None}
         rows = [notification.row(user_id, **lease) for user_id in dict.fromkeys(chunk)]
-        NotificationLog.objects.bulk_create(rows, ignore_conflicts=True)
+        with transaction.atomic():
+            NotificationLog.objects.bulk_create(rows, ignore_conflicts=True)
         yield list(NotificationLog.objects.filter(lease_token=lease["lease_token"]).order_by("pk"))

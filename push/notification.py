@@ -14,6 +14,7 @@ from push.conf import push_settings
 from push.delivery.outcomes import PAYLOAD_TOO_LARGE
 from push.models import NotificationLog, NotificationStatus, NotificationType
 from push.payloads import expo_options, payload_size
+from push.validation import check_json, check_text
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +22,8 @@ UserRef = Model | int
 
 _TITLE_MAX_LENGTH = NotificationLog._meta.get_field("title").max_length
 _KEY_MAX_LENGTH = NotificationLog._meta.get_field("key").max_length
+# What a notification refused for its size keeps of its body, for the record.
+_KEPT_BODY_CHARACTERS = 200
 
 
 @dataclass(frozen=True)
@@ -47,17 +50,27 @@ class Notification:
             raise ValueError(
                 f"Unknown notification type {self.type!r}; use one of {NotificationType.values}."
             )
-        if not isinstance(self.title, str) or not isinstance(self.body, str):
-            raise TypeError("title and body must be strings.")
+        check_text(self.title, "title")
+        check_text(self.body, "body")
         if len(self.title) > _TITLE_MAX_LENGTH:
             raise ValueError(f"title is longer than {_TITLE_MAX_LENGTH} characters.")
         if not isinstance(self.key, str) or len(self.key) > _KEY_MAX_LENGTH:
             raise ValueError(f"key must be a string of at most {_KEY_MAX_LENGTH} characters.")
-        if self.data is not None and not isinstance(self.data, dict):
-            raise TypeError("data must be a dict (the app reads it as a JSON object).")
+        check_text(self.key, "key")
+        if self.data is not None:
+            if not isinstance(self.data, dict):
+                raise TypeError("data must be a dict (the app reads it as a JSON object).")
+            check_json(self.data, "data")
+        if not isinstance(self.options, dict):
+            raise TypeError("options must be a dict of Expo message fields.")
         if self.to is not None:
             user_id_of(self.to)
         object.__setattr__(self, "_row_fields", self._fields())
+
+    @property
+    def too_large(self) -> bool:
+        """Whether Apple and Google would refuse this notification for its size."""
+        return self._row_fields.get("status") == NotificationStatus.FAILED  # type: ignore[attr-defined]
 
     def recipient_id(self) -> int:
         """Return the primary key of the recipient."""
@@ -95,6 +108,9 @@ class Notification:
                 f"the limit is {limit}."
             )
             row["in_inbox"] = False  # it failed for its own content: nothing to show either
+            # Keep the record, not the oversized content: a bulk send must not store it N times.
+            row["data"] = None
+            row["body"] = self.body[:_KEPT_BODY_CHARACTERS]
             logger.warning("Not sending a %s notification: payload of %d bytes", self.type, size)
         return row
 

@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 from push.conf import max_age_of, push_settings
 from push.exceptions import PushConfigurationError
 from push.models import NotificationLog
+from push.validation import check_expo_fields
 
 logger = logging.getLogger(__name__)
 
@@ -38,53 +39,8 @@ EXPO_FIELDS = {
     "content_available": "_contentAvailable",
 }
 
-# Values Expo accepts for the fields that take one of a few words.
-PRIORITIES = ("default", "normal", "high")
-INTERRUPTION_LEVELS = ("active", "critical", "passive", "time-sensitive")
 
-
-def _check_choice(choices: tuple[str, ...]) -> Callable[[str, Any], None]:
-    def check(name: str, value: Any) -> None:
-        if value not in choices:
-            raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
-
-    return check
-
-
-def _check_seconds(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name} must be a whole number of seconds, 0 or more; got {value!r}.")
-
-
-def _check_text(name: str, value: Any) -> None:
-    if not isinstance(value, str) or not value or len(value) > 64:
-        raise ValueError(f"{name} must be a non-empty string of at most 64 characters.")
-
-
-def _check_flag(name: str, value: Any) -> None:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be true or false; got {value!r}.")
-
-
-def _check_rich_content(name: str, value: Any) -> None:
-    if not isinstance(value, dict) or set(value) != {"image"}:
-        raise ValueError(f'{name} must be {{"image": "https://..."}}.')
-    image = value["image"]
-    if not isinstance(image, str) or not image.startswith("https://") or len(image) <= 8:
-        raise ValueError(f"{name} image must be an https:// URL; got {image!r}.")
-
-
-# Checks of option values (push.send()'s keyword names), made before anything is written.
-# An option set to None removes its field and is not checked.
-OPTION_CHECKS: dict[str, Callable[[str, Any], None]] = {
-    "priority": _check_choice(PRIORITIES),
-    "interruption_level": _check_choice(INTERRUPTION_LEVELS),
-    "ttl": _check_seconds,
-    "collapse_id": _check_text,
-    "tag": _check_text,
-    "content_available": _check_flag,
-    "rich_content": _check_rich_content,
-}
+_KEYWORD_OF_FIELD = {field: keyword for keyword, field in EXPO_FIELDS.items()}
 
 
 def expo_options(notification_type: str, options: dict[str, Any]) -> dict[str, Any]:
@@ -99,14 +55,13 @@ def expo_options(notification_type: str, options: dict[str, Any]) -> dict[str, A
             f"Unknown notification option(s): {', '.join(unknown)}. "
             f"Known: {', '.join(sorted(EXPO_FIELDS))}."
         )
-    for name, value in options.items():
-        if value is not None and name in OPTION_CHECKS:
-            OPTION_CHECKS[name](name, value)
     fields = dict(push_settings.DEFAULT_MESSAGE_OPTIONS)
     fields.update(push_settings.TYPE_MESSAGE_OPTIONS.get(notification_type, {}))
     for name, value in options.items():
         fields[EXPO_FIELDS[name]] = value
-    return {key: value for key, value in fields.items() if value is not None}
+    fields = {key: value for key, value in fields.items() if value is not None}
+    check_expo_fields(fields, _KEYWORD_OF_FIELD)
+    return fields
 
 
 def payload_size(title: str, body: str, data: dict[str, Any] | None, subtitle: str = "") -> int:

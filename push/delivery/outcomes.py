@@ -25,6 +25,8 @@ class ErrorRule:
     retry: bool = False
     deactivate_token: bool = False
     alert_operator: bool = False
+    # The request was refused whole for one of its messages: send parts apart to find it.
+    isolate: bool = False
 
 
 # Codes this package produces itself for failures that never reached a valid Expo answer.
@@ -37,6 +39,8 @@ PAYLOAD_TOO_LARGE = "PayloadTooLarge"  # refused before sending: it would be Mes
 NO_DEVICES = "NoActiveDevices"
 DEVICE_PAUSED = "DevicePaused"  # skipped: the device was pushed too fast (MessageRateExceeded)
 RATE_EXCEEDED = "MessageRateExceeded"
+# Expo's code for a request with a field of the wrong type or value (refused whole).
+VALIDATION_ERROR = "VALIDATION_ERROR"
 
 _RETRY = ErrorRule(retry=True)
 _DEAD_TOKEN = ErrorRule(deactivate_token=True)
@@ -61,6 +65,7 @@ RULES: dict[str, ErrorRule] = {
     "PUSH_TOO_MANY_NOTIFICATIONS": _OPERATOR,
     "PUSH_TOO_MANY_EXPERIENCE_IDS": _OPERATOR,
     "PUSH_TOO_MANY_RECEIPTS": _OPERATOR,
+    VALIDATION_ERROR: ErrorRule(isolate=True),
     # Ours.
     TIMEOUT: _RETRY,
     CONNECTION_ERROR: _RETRY,

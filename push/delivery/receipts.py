@@ -128,7 +128,9 @@ def pace_devices(paused: set[int], clean: set[int], now: datetime) -> None:
     if not paused:
         return
     base = push_settings.DEVICE_PAUSE_SECONDS
-    tokens = list(PushToken.objects.filter(pk__in=paused).only("pk", "rate_exceeded", "token", "device_type"))
+    tokens = list(
+        PushToken.objects.filter(pk__in=paused).only("pk", "rate_exceeded", "token", "device_type")
+    )
     for token in tokens:
         pause = timedelta(seconds=base * 2 ** min(token.rate_exceeded, 20))
         token.paused_until = now + min(pause, MAX_DEVICE_PAUSE)

@@ -1,12 +1,14 @@
 """Recording a chunk's answers: a delivery row per device, then each notification's status."""
 
+import logging
 from collections import defaultdict
+from datetime import datetime, timedelta
 
 from django.db.models import BigIntegerField, F, IntegerField, TextField
 from django.utils import timezone
 
-from push.conf import push_settings
-from push.delivery.claims import RELEASED
+from push.conf import max_age_of, push_settings
+from push.delivery.claims import RELEASED, held_by
 from push.delivery.outcomes import DEVICE_PAUSED, RATE_EXCEEDED, ErrorSeen, act_on_errors
 from push.delivery.reports import DeliveryReport
 from push.delivery.rowvalues import per_row
@@ -14,6 +16,8 @@ from push.delivery.status import decide
 from push.delivery.targets import Chunk, Target
 from push.models import DeliveryStatus, NotificationLog, PushDelivery
 from push.transports import Ticket
+
+logger = logging.getLogger(__name__)
 
 
 def record(chunk: Chunk, tickets: list[Ticket], report: DeliveryReport) -> None:
@@ -74,6 +78,15 @@ def _delivery_row(target: Target, notification: NotificationLog, ticket: Ticket)
     )
 
 
+def retry_until(notification: NotificationLog) -> datetime:
+    """Return until when a notification is worth retrying: its type's maximum age after it
+    was made (MAX_AGE_SECONDS), or RETRY_FOR_SECONDS where its type has none."""
+    age = max_age_of(notification.type)
+    if age is None:
+        age = timedelta(seconds=push_settings.RETRY_FOR_SECONDS)
+    return notification.created_at + age
+
+
 def _settle(chunk: Chunk, by_notification: dict[int, list[Ticket]], report: DeliveryReport) -> None:
     """Decide each notification's status and write them with one UPDATE per outcome."""
     now = timezone.now()
@@ -89,8 +102,9 @@ def _settle(chunk: Chunk, by_notification: dict[int, list[Ticket]], report: Deli
             attempts_before=notification.attempts,
             previously_accepted=chunk.already_accepted.get(notification.pk, 0),
             now=now,
-            max_attempts=push_settings.MAX_DELIVERY_ATTEMPTS,
+            retry_until=retry_until(notification),
             retry_seconds=push_settings.DELIVERY_RETRY_SECONDS,
+            retry_max_seconds=push_settings.DELIVERY_RETRY_MAX_SECONDS,
         )
         notification.status = outcome.status
         notification.successful = outcome.successful
@@ -101,9 +115,11 @@ def _settle(chunk: Chunk, by_notification: dict[int, list[Ticket]], report: Deli
         groups[(outcome.status, outcome.successful, outcome.next_attempt_at)].append(notification)
         report.count(outcome.status, devices=len(tickets))
     # Errors quote each device, so rows of one outcome may differ in detail: one UPDATE per
-    # outcome all the same, with per-row values where they differ.
+    # outcome all the same, with per-row values where they differ. Only rows this claimer
+    # still holds are written: one whose lease was lost is its new holder's to record.
+    held = held_by(chunk.notifications)
     for (status, successful, next_at), rows in groups.items():
-        NotificationLog.objects.filter(pk__in=[row.pk for row in rows]).update(
+        written = held.filter(pk__in=[row.pk for row in rows]).update(
             status=status,
             successful=successful,
             next_attempt_at=next_at,
@@ -114,3 +130,9 @@ def _settle(chunk: Chunk, by_notification: dict[int, list[Ticket]], report: Deli
             updated_at=now,
             **RELEASED,
         )
+        if written < len(rows):
+            logger.warning(
+                "%d notification(s) were claimed by another worker while in flight: their "
+                "outcome is left to it",
+                len(rows) - written,
+            )

@@ -9,9 +9,6 @@ from push.delivery.outcomes import NO_DEVICES
 from push.models import NotificationStatus
 from push.transports import Ticket
 
-# Waits between a notification's deliveries double from the first and stop growing here.
-MAX_RETRY_DELAY = timedelta(hours=1)
-
 
 @dataclass(frozen=True)
 class Outcome:
@@ -31,22 +28,24 @@ def decide(
     attempts_before: int,
     previously_accepted: int,
     now: datetime,
-    max_attempts: int,
+    retry_until: datetime,
     retry_seconds: float,
+    retry_max_seconds: float,
 ) -> Outcome:
     """Return the outcome of an attempt that got `tickets` (one per device tried).
 
     Sent if any device ever accepted it; pending again while some device may still take it
-    on a retry and attempts are left; skipped if there was no device at all; else failed.
+    on a retry that can happen by `retry_until`; skipped if there was no device at all;
+    else failed. Retries are bounded by time, not by a count: an outage of any length is
+    ridden out for as long as the notification is worth sending.
     """
     accepted = previously_accepted + sum(ticket.ok for ticket in tickets)
     to_retry = any(not ticket.ok and ticket.rule.retry for ticket in tickets)
     errors = Counter(ticket.error for ticket in tickets if not ticket.ok)
     attempts = attempts_before + 1
-    next_attempt_at = None
-    if to_retry and attempts < max_attempts:
+    next_attempt_at = now + retry_delay(attempts, retry_seconds, retry_max_seconds)
+    if to_retry and next_attempt_at <= retry_until:
         status = NotificationStatus.PENDING
-        next_attempt_at = now + retry_delay(attempts, retry_seconds)
     elif accepted:
         status = NotificationStatus.SENT
     elif not tickets and not previously_accepted:
@@ -54,6 +53,8 @@ def decide(
         errors[NO_DEVICES] += 1
     else:
         status = NotificationStatus.FAILED
+    if status != NotificationStatus.PENDING:
+        next_attempt_at = None
     return Outcome(
         status=status,
         successful=bool(accepted),
@@ -64,10 +65,10 @@ def decide(
     )
 
 
-def retry_delay(attempts: int, retry_seconds: float) -> timedelta:
-    """Return the wait after the `attempts`-th attempt: doubling, at most an hour."""
-    doublings = min(attempts - 1, 20)  # past an hour already; keeps the number small
-    return min(timedelta(seconds=retry_seconds * 2**doublings), MAX_RETRY_DELAY)
+def retry_delay(attempts: int, retry_seconds: float, retry_max_seconds: float) -> timedelta:
+    """Return the wait after the `attempts`-th attempt: doubling, at most the maximum."""
+    doublings = min(attempts - 1, 32)  # far past any maximum already; keeps the number small
+    return timedelta(seconds=min(retry_seconds * 2**doublings, retry_max_seconds))
 
 
 def describe(errors: Counter, tickets: Sequence[Ticket]) -> str:

@@ -13,7 +13,7 @@ from datetime import datetime
 from django.db.models import DateTimeField, TextField
 from django.utils import timezone
 
-from push.delivery.claims import RELEASED, claim_released_with
+from push.delivery.claims import RELEASED, claim_released_with, held_by
 from push.delivery.reports import DeliveryReport
 from push.delivery.rowvalues import per_row
 from push.digests import Digest, group_released
@@ -131,7 +131,7 @@ def _set_aside(
         by_pk[pk].error_message = reason
         skipped_by_reason[reason].append(pk)
     for reason, pks in skipped_by_reason.items():
-        NotificationLog.objects.filter(pk__in=pks).update(
+        held_by(notifications).filter(pk__in=pks).update(
             status=NotificationStatus.SKIPPED, error_message=reason, **RELEASED
         )
     if screening.held:
@@ -141,7 +141,7 @@ def _set_aside(
             row.error_message = screening.held_because.get(row.pk)
         for row in held:
             row.held = True
-        NotificationLog.objects.filter(pk__in=[row.pk for row in held]).update(
+        held_by(notifications).filter(pk__in=[row.pk for row in held]).update(
             next_attempt_at=per_row(held, "next_attempt_at", DateTimeField()),
             error_message=per_row(held, "error_message", TextField()),
             held=True,

@@ -11,11 +11,11 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from push.delivery.outcomes import ErrorRule, ErrorSeen, act_on_errors, rule_for
+from push.delivery.outcomes import TIMEOUT, ErrorRule, ErrorSeen, act_on_errors, rule_for
 from push.exceptions import BatchFailed
 from push.transports.pacing import build_limiter
 
@@ -93,6 +93,11 @@ class PendingSend:
     def __init__(self, futures: list[Future]) -> None:
         self._futures = futures
 
+    def wait(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds; return whether every batch is answered."""
+        _, not_done = wait(self._futures, timeout=timeout)
+        return not not_done
+
     def result(self) -> list[Ticket]:
         """Block until every batch is answered; return the tickets in message order."""
         tickets: list[Ticket] = []
@@ -126,6 +131,7 @@ class BaseTransport:
         self.retry_backoff_max = retry_backoff_max
         self.stats = TransportStats()
         self._executor: ThreadPoolExecutor | None = None
+        self._deadline = threading.local()
 
     # Hooks a transport fills in.
 
@@ -162,8 +168,14 @@ class BaseTransport:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def submit(self, messages: Sequence[OutgoingMessage]) -> PendingSend:
-        """Start sending `messages`; return a handle whose result() is their tickets."""
+    def submit(
+        self, messages: Sequence[OutgoingMessage], *, deadline: float | None = None
+    ) -> PendingSend:
+        """Start sending `messages`; return a handle whose result() is their tickets.
+
+        `deadline` (a `time.monotonic()` value) bounds the whole send, retries included:
+        what is not accepted by then gets a retryable TIMEOUT ticket.
+        """
         batches = [
             messages[start : start + self.max_batch_size]
             for start in range(0, len(messages), self.max_batch_size)
@@ -171,10 +183,10 @@ class BaseTransport:
         futures: list[Future] = []
         for batch in batches:
             if self._executor is not None:
-                futures.append(self._executor.submit(self._send_with_retries, batch))
+                futures.append(self._executor.submit(self._send_within, batch, deadline))
             else:
                 done: Future = Future()
-                done.set_result(self._send_with_retries(batch))
+                done.set_result(self._send_within(batch, deadline))
                 futures.append(done)
         return PendingSend(futures)
 
@@ -192,10 +204,29 @@ class BaseTransport:
             )
         return receipts
 
+    def time_left(self) -> float | None:
+        """Return the seconds left of the current send's deadline (None: no deadline)."""
+        deadline = getattr(self._deadline, "value", None)
+        return None if deadline is None else deadline - time.monotonic()
+
+    def _send_within(
+        self, batch: Sequence[OutgoingMessage], deadline: float | None
+    ) -> list[Ticket]:
+        self._deadline.value = deadline  # per thread: each batch runs in one thread
+        try:
+            return self._send_with_retries(batch)
+        finally:
+            self._deadline.value = None
+
     def _send_with_retries(self, batch: Sequence[OutgoingMessage]) -> list[Ticket]:
         tickets: list[Ticket | None] = [None] * len(batch)
         unanswered = list(range(len(batch)))
         for attempt in range(self.retry_attempts):
+            left = self.time_left()
+            if left is not None and left <= 0:
+                for index in unanswered:
+                    tickets[index] = Ticket.failed(TIMEOUT, "the delivery's time budget ran out")
+                return tickets  # type: ignore[return-value]
             if attempt:
                 self.stats.count("retries")
             self.limiter.acquire(len(unanswered))
@@ -203,6 +234,14 @@ class BaseTransport:
                 answered = self._counted_send([batch[index] for index in unanswered])
             except BatchFailed as failure:
                 self._count_failure(failure)
+                if failure.rule.isolate and len(unanswered) > 1:
+                    # Refused whole for some message in it: halves apart find which.
+                    half = len(unanswered) // 2
+                    for part in (unanswered[:half], unanswered[half:]):
+                        answers = self._send_with_retries([batch[index] for index in part])
+                        for index, ticket in zip(part, answers, strict=True):
+                            tickets[index] = ticket
+                    return tickets  # type: ignore[return-value]
                 if not failure.rule.retry or attempt + 1 == self.retry_attempts:
                     for index in unanswered:
                         tickets[index] = Ticket.failed(failure.error, failure.message)
@@ -246,4 +285,7 @@ class BaseTransport:
         delay = random.uniform(0, ceiling)
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.retry_backoff_max))
+        left = self.time_left()
+        if left is not None:
+            delay = min(delay, max(0.0, left))
         time.sleep(delay)

@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 EXPO_PUSH_URL = "https://exp.host/--/api/v2/push"
 GZIP_MIN_BYTES = 1024  # what Expo's Node SDK does: small bodies are not worth compressing
 MIXED_PROJECTS = "PUSH_TOO_MANY_EXPERIENCE_IDS"
+# The shortest timeout a request gets, even when a deadline is about to pass.
+MIN_TIMEOUT = 0.1
 
 
 class ExpoTransport(BaseTransport):
@@ -114,6 +116,14 @@ class ExpoTransport(BaseTransport):
             headers["Authorization"] = f"Bearer {self.access_token}"
         return headers
 
+    def _timeouts(self) -> tuple[float, float]:
+        """Return the connect and read timeouts, cut to what the send's deadline leaves."""
+        left = self.time_left()
+        if left is None:
+            return self.timeout
+        left = max(left, MIN_TIMEOUT)
+        return (min(self.timeout[0], left), min(self.timeout[1], left))
+
     def _post(self, path: str, body: Any) -> dict[str, Any]:
         """POST `body` as JSON; return the decoded answer or raise BatchFailed."""
         data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
@@ -125,7 +135,7 @@ class ExpoTransport(BaseTransport):
                 self.base_url + path,
                 data=data,
                 headers=self._headers(compressed),
-                timeout=self.timeout,
+                timeout=self._timeouts(),
             )
         except requests.Timeout as exc:
             raise BatchFailed(outcomes.TIMEOUT, type(exc).__name__) from None

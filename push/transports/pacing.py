@@ -7,6 +7,10 @@ import time
 logger = logging.getLogger(__name__)
 
 
+# Seconds a shared-limit call to Redis may take before this process limits on its own.
+REDIS_TIMEOUT = 1.0
+
+
 class TokenBucket:
     """A thread-safe token bucket: `rate` tokens a second, at most `capacity` saved up.
 
@@ -95,7 +99,10 @@ class RedisTokenBucket(TokenBucket):
         import redis  # the [celery] extra; only needed when a shared limit is configured
 
         self._errors = redis.RedisError
-        self._take_script = redis.Redis.from_url(url).register_script(_REDIS_TAKE)
+        client = redis.Redis.from_url(
+            url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
+        )
+        self._take_script = client.register_script(_REDIS_TAKE)
         self.key = key
 
     def _take(self, count: float) -> float:

@@ -94,3 +94,14 @@ def test_a_notification_left_over_past_its_age_is_never_sent(user, phone, expo, 
     assert report.skipped == 1
     assert NotificationLog.objects.get().error_message.startswith("Expired: not pushed within 5")
     assert expo.stats.send_requests == 0
+
+
+def test_retries_stop_at_the_types_maximum_age(user, phone, expo, settings, clock):
+    push_settings_update(settings, RETRY_ATTEMPTS=1, MAX_AGE_SECONDS={"system": 40})
+    expo.fail_next("http_500", 5)
+    log = push.send(user, "Hi", "There")
+    assert log.status == "pending"
+    clock.advance(seconds=30)  # the next try would be 30 s after that: past the age
+    deliver_due()
+    log.refresh_from_db()
+    assert log.status == "failed"

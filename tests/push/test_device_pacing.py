@@ -51,9 +51,7 @@ def test_a_paused_device_is_skipped_the_others_are_not(user, phones, expo, setti
     assert not [m for m in expo.delivered if m["body"] == "Three"]
 
 
-def test_the_pause_doubles_on_repeats_and_a_clean_receipt_resets_it(
-    user, phones, expo, settings
-):
+def test_the_pause_doubles_on_repeats_and_a_clean_receipt_resets_it(user, phones, expo, settings):
     push_settings_update(settings, DEVICE_PAUSE_SECONDS=60)
     expo.receipt_errors[FAST] = "MessageRateExceeded"
     pauses = []

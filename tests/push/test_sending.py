@@ -1,6 +1,7 @@
 """push.send and push.send_bulk end to end: log rows, real HTTP to loopback Expo, outcomes."""
 
 import logging
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
@@ -126,17 +127,39 @@ def test_transient_failure_stays_pending_and_retry_sends_only_unaccepted_devices
     assert set(PushDelivery.objects.values_list("status", flat=True)) == {"accepted"}
 
 
-def test_retries_stop_after_the_configured_attempts(user, expo, settings, committed):
-    push_settings_update(settings, MAX_DELIVERY_ATTEMPTS=2, RETRY_ATTEMPTS=1)
+def test_retries_stop_when_the_retry_window_is_over(user, expo, settings, committed, clock):
+    # RETRY_FOR_SECONDS bounds the retries of a type without a maximum age (else its age).
+    push_settings_update(
+        settings, RETRY_FOR_SECONDS=60, RETRY_ATTEMPTS=1, MAX_AGE_SECONDS={"system": None}
+    )
     devices(user, 1)
     expo.fail_next("http_500", 5)
     with committed():
         log = push.send(user, "Hi", "There")
-    assert log.status == "pending"
+    assert (log.status, log.next_attempt_at) == ("pending", clock.now + timedelta(seconds=30))
+    clock.advance(seconds=30)  # the next try would be 60 s later: past the window
     deliver_ids([log.pk])
     log.refresh_from_db()
     assert (log.status, log.attempts) == ("failed", 2)
     assert log.error_message.startswith("INTERNAL_SERVER_ERROR (1 device): HTTP 500")
+
+
+def test_an_expo_outage_of_hours_is_ridden_out(user, expo, settings, committed, clock):
+    push_settings_update(settings, RETRY_ATTEMPTS=1)
+    devices(user, 1)
+    expo.fail_next("http_500", 30)
+    with committed():
+        log = push.send(user, "Hi", "There")
+    for _ in range(30):  # over two hours of failures, each retry at most 5 minutes apart
+        log.refresh_from_db()
+        assert log.status == "pending"
+        assert log.next_attempt_at - clock.now <= timedelta(minutes=5)
+        clock.set(log.next_attempt_at)
+        deliver_ids([log.pk])
+    log.refresh_from_db()
+    assert (log.status, log.attempts) == ("sent", 31)
+    assert clock.now - log.created_at > timedelta(hours=2)
+    assert expo.delivered_count(TOKENS[0]) == 1
 
 
 def test_expo_outage_keeps_the_notification(user, expo, settings, committed):

@@ -10,14 +10,15 @@ from push.transports import Ticket
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
-def outcome(tickets, *, attempts_before=0, previously_accepted=0, max_attempts=6):
+def outcome(tickets, *, attempts_before=0, previously_accepted=0, retry_for=timedelta(hours=24)):
     return decide(
         tickets,
         attempts_before=attempts_before,
         previously_accepted=previously_accepted,
         now=NOW,
-        max_attempts=max_attempts,
+        retry_until=NOW + retry_for,
         retry_seconds=30,
+        retry_max_seconds=300,
     )
 
 
@@ -34,10 +35,21 @@ def test_a_retryable_error_keeps_it_pending_with_a_doubling_wait():
     assert result.next_attempt_at == NOW + timedelta(seconds=120)
 
 
-def test_the_last_attempt_settles_what_it_got():
-    assert outcome([Ticket.failed("TIMEOUT")], attempts_before=5).status == "failed"
-    accepted_before = outcome([Ticket.failed("TIMEOUT")], attempts_before=5, previously_accepted=1)
+def test_an_outage_is_retried_for_as_long_as_the_window_lasts():
+    result = outcome([Ticket.failed("CONNECTION_ERROR")], attempts_before=40)
+    assert (result.status, result.next_attempt_at) == ("pending", NOW + timedelta(seconds=300))
+
+
+def test_no_retry_past_the_window_settles_what_it_got():
+    late = timedelta(seconds=100)  # the next try would be 120 s from now
+    assert outcome([Ticket.failed("TIMEOUT")], attempts_before=2, retry_for=late).status == (
+        "failed"
+    )
+    accepted_before = outcome(
+        [Ticket.failed("TIMEOUT")], attempts_before=2, previously_accepted=1, retry_for=late
+    )
     assert (accepted_before.status, accepted_before.sent_to_tokens) == ("sent", 2)
+    assert accepted_before.next_attempt_at is None
 
 
 def test_no_device_at_all_is_skipped():
@@ -57,10 +69,10 @@ def test_errors_are_described_most_common_first():
     )
 
 
-@pytest.mark.parametrize(("attempts", "seconds"), [(1, 30), (2, 60), (7, 1920), (8, 3600)])
-def test_the_retry_delay_doubles_up_to_an_hour(attempts, seconds):
-    assert retry_delay(attempts, 30) == timedelta(seconds=seconds)
+@pytest.mark.parametrize(("attempts", "seconds"), [(1, 30), (2, 60), (4, 240), (5, 300), (9, 300)])
+def test_the_retry_delay_doubles_up_to_its_maximum(attempts, seconds):
+    assert retry_delay(attempts, 30, 300) == timedelta(seconds=seconds)
 
 
-def test_the_retry_delay_of_a_huge_attempt_count_stays_an_hour():
-    assert retry_delay(10_000, 30) == timedelta(hours=1)
+def test_the_retry_delay_of_a_huge_attempt_count_stays_the_maximum():
+    assert retry_delay(10_000, 30, 300) == timedelta(seconds=300)

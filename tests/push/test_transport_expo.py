@@ -312,9 +312,25 @@ def test_a_non_retryable_request_error_is_not_retried(expo: ExpoServer) -> None:
 
     assert [ticket.error for ticket in tickets] == ["VALIDATION_ERROR"] * 4
     assert not tickets[0].rule.retry and not tickets[0].rule.deactivate_token
-    assert expo.stats.send_requests == 1
+    # Every message is bad: the request, its halves, then each alone; never the same twice.
+    assert expo.stats.send_requests == 1 + 2 + 4
     assert sender.stats.retries == 0
     assert expo.delivered == []
+
+
+def test_one_invalid_message_fails_alone_and_its_99_neighbours_are_sent(expo: ExpoServer) -> None:
+    messages = messages_for(100)
+    bad = 37
+    messages[bad] = OutgoingMessage(messages[bad].token, {**messages[bad].payload, "badge": "x"})
+    with transport() as sender:
+        tickets = sender.send_messages(messages)
+
+    assert [index for index, ticket in enumerate(tickets) if not ticket.ok] == [bad]
+    assert tickets[bad].error == "VALIDATION_ERROR"
+    assert '"badge" is invalid' in tickets[bad].message
+    assert len(expo.delivered) == 99 and expo.duplicates() == {}
+    # Bisection: at most 2 requests per halving level for one bad message (7 levels).
+    assert expo.stats.send_requests <= 1 + 2 * 7
 
 
 def test_tokens_of_several_expo_projects_are_sent_project_by_project(expo: ExpoServer) -> None:

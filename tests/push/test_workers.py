@@ -68,7 +68,7 @@ def test_thirty_percent_faults_still_deliver_everything_once(django_user_model, 
         ["push_deliver", "--loop", "--interval", "0.1"],
         BATCH_SIZE=200,
         RETRY_ATTEMPTS=1,
-        MAX_DELIVERY_ATTEMPTS=50,
+        RETRY_FOR_SECONDS=3600,
         DELIVERY_RETRY_SECONDS=0.05,
     )
     try:

@@ -72,7 +72,31 @@ def parse_messages(body: Any) -> list[dict[str, Any]]:
             )
         if "data" in message and not isinstance(message["data"], dict):
             raise RequestError(400, "VALIDATION_ERROR", f'{where}: "data" must be an object')
+        for field, valid in FIELD_RULES.items():
+            if field in message and not valid(message[field]):
+                raise RequestError(400, "VALIDATION_ERROR", f'{where}: "{field}" is invalid')
     return messages
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+# Expo refuses a request whole when one message has a field of the wrong type or value.
+FIELD_RULES = {
+    "title": lambda value: isinstance(value, str),
+    "body": lambda value: isinstance(value, str),
+    "badge": _whole,
+    "ttl": _whole,
+    "expiration": _whole,
+    "priority": lambda value: value in ("default", "normal", "high"),
+    "interruptionLevel": lambda value: value in ("active", "critical", "passive", "time-sensitive"),
+    "mutableContent": lambda value: isinstance(value, bool),
+    "_contentAvailable": lambda value: isinstance(value, bool),
+    "richContent": lambda value: (
+        isinstance(value, dict) and str(value.get("image", "")).startswith("https://")
+    ),
+}
 
 
 def recipients(message: dict[str, Any]) -> list[str]:
