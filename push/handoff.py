@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 
 from push.conf import INLINE, push_settings
 from push.delivery.claims import new_lease
@@ -30,13 +30,33 @@ def add(notification: Notification, using: str = DEFAULT_DB_ALIAS) -> Notificati
     Outside a transaction, delivery happens now (inline) or is queued (celery), and the row
     comes back updated.
     """
-    row = notification.row()
-    # A savepoint: whatever the database says, the caller's transaction stays usable.
-    with transaction.atomic(using=using):
-        row.save(using=using)
-    if row.status == NotificationStatus.PENDING:
+    row, created = write(notification.row(), using)
+    if created and row.status == NotificationStatus.PENDING:
         deliver_after_commit(rows=[row], using=using)
     return row
+
+
+def write(row: NotificationLog, using: str = DEFAULT_DB_ALIAS) -> tuple[NotificationLog, bool]:
+    """Insert `row`; return it and True, or, if its key is taken, the existing row and False.
+
+    The row is inserted inside a savepoint, so whatever the database says the caller's
+    transaction stays usable. For a keyed row, the unique constraint on (user, key) makes a
+    concurrent repeat wait for the first transaction, then fail here, and the first one's
+    row (committed by then) is returned.
+    """
+    try:
+        with transaction.atomic(using=using):
+            row.save(using=using)
+    except IntegrityError:
+        if not row.key:
+            raise
+        existing = (
+            NotificationLog.objects.using(using).filter(user_id=row.user_id, key=row.key).first()
+        )
+        if existing is None:
+            raise  # another constraint
+        return existing, False
+    return row, True
 
 
 def add_many(notification: Notification, user_ids: Iterator[int]) -> dict[str, Any]:
@@ -166,11 +186,22 @@ def _written_in_chunks(
     """Write the rows chunk by chunk (one INSERT each); yield each chunk.
 
     `claimed` rows carry a lease taken as their chunk is made, so it covers their delivery.
+    Keyed rows are inserted skipping users who already have the key, and only this chunk's
+    new rows (told apart by their lease token) are yielded: one more query per chunk.
     """
     size = push_settings.BATCH_SIZE
     while chunk := list(islice(user_ids, size)):
-        lease = new_lease() if claimed else {}
-        rows = [notification.row(user_id, **lease) for user_id in chunk]
-        with transaction.atomic():  # a savepoint inside the caller's transaction
-            written = NotificationLog.objects.bulk_create(rows)
-        yield written
+        if not notification.key:
+            lease = new_lease() if claimed else {}
+            rows = [notification.row(user_id, **lease) for user_id in chunk]
+            with transaction.atomic():  # a savepoint inside the caller's transaction
+                written = NotificationLog.objects.bulk_create(rows)
+            yield written
+            continue
+        # Unclaimed rows carry the token only as a mark: without locked_until anyone may
+        # claim them.
+        lease = new_lease() if claimed else {**new_lease(), "locked_until": None}
+        rows = [notification.row(user_id, **lease) for user_id in dict.fromkeys(chunk)]
+        with transaction.atomic():
+            NotificationLog.objects.bulk_create(rows, ignore_conflicts=True)
+        yield list(NotificationLog.objects.filter(lease_token=lease["lease_token"]).order_by("pk"))

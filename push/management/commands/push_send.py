@@ -20,8 +20,13 @@ class Command(BaseCommand):
             "--type", dest="kind", default=NotificationType.SYSTEM, choices=NotificationType.values
         )
         parser.add_argument("--data", default=None, help='JSON object, e.g. \'{"type": "system"}\'')
+        parser.add_argument(
+            "--key",
+            default="",
+            help="Idempotency key: users who already got a notification with it are skipped.",
+        )
 
-    def handle(self, *args, usernames, everyone, title, body, kind, data, **options) -> None:
+    def handle(self, *args, usernames, everyone, title, body, kind, data, key, **options) -> None:
         payload = self._data(data)
         users = get_user_model()._default_manager.filter(is_active=True)
         if usernames:
@@ -31,7 +36,7 @@ class Command(BaseCommand):
             if missing:
                 raise CommandError(f"No active user named: {', '.join(sorted(missing))}.")
         try:
-            summary = push.send_bulk(users, title, body, data=payload, type=kind)
+            summary = push.send_bulk(users, title, body, data=payload, type=kind, key=key)
         except (TypeError, ValueError) as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(
