@@ -8,13 +8,15 @@ with it; whatever was committed and not delivered stays pending for a worker.
 
 import logging
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from push.conf import INLINE, push_settings
+from push.conf import BACKGROUND, INLINE, push_settings
 from push.delivery.claims import new_lease
 from push.delivery.engine import DeliveryReport, deliver, deliver_ids
 from push.models import NotificationLog, NotificationStatus
@@ -22,17 +24,48 @@ from push.notification import Notification
 
 logger = logging.getLogger(__name__)
 
+# A delivery mode that overrides the DELIVERY setting in this thread or task (see below).
+_mode_override: ContextVar[str | None] = ContextVar("push_delivery_mode", default=None)
+
+
+def delivery_mode() -> str:
+    """Return the delivery mode in force here: the override, or the DELIVERY setting."""
+    return _mode_override.get() or push_settings.DELIVERY
+
+
+@contextmanager
+def inline_delivery() -> Iterator[None]:
+    """Deliver in this thread, before returning, whatever the DELIVERY setting says.
+
+    For callers that report the outcome to a person (`push_send`, the test endpoint): the
+    row they get back is delivered, or pending with the reason and its next attempt.
+    """
+    token = _mode_override.set(INLINE)
+    try:
+        yield
+    finally:
+        _mode_override.reset(token)
+
 
 def add(notification: Notification, using: str = DEFAULT_DB_ALIAS) -> NotificationLog:
     """Write `notification` as a row and deliver it after the commit; return the row.
 
-    Outside a transaction, delivery happens now (inline) or is queued (celery), and the row
-    comes back updated.
+    Outside a transaction, delivery happens now (inline: the row comes back updated) or is
+    queued (background, celery: the row comes back pending).
     """
+    now = not connections[using].in_atomic_block and delivery_mode() == INLINE
+    # Delivered now: born claimed, so no due-poll (a background thread, a worker) takes it
+    # between the INSERT and our own claim.
     row = notification.row()
+    if now and row.status == NotificationStatus.PENDING:
+        for name, value in new_lease().items():
+            setattr(row, name, value)
     row.save(using=using)
     if row.status == NotificationStatus.PENDING:
-        deliver_after_commit(rows=[row], using=using)
+        if now:
+            deliver([[row]], claimed=True)
+        else:
+            deliver_after_commit(rows=[row], using=using)
     return row
 
 
@@ -44,7 +77,7 @@ def add_many(notification: Notification, user_ids: Iterator[int]) -> dict[str, A
     commit, if in a transaction) and the summary counts them pending.
     """
     in_transaction = transaction.get_connection().in_atomic_block
-    if in_transaction or push_settings.DELIVERY != INLINE:
+    if in_transaction or delivery_mode() != INLINE:
         ids = [row.pk for chunk in _written_in_chunks(notification, user_ids) for row in chunk]
         deliver_after_commit(ids=ids)
         return DeliveryReport(total=len(ids), pending=len(ids)).as_dict()
@@ -127,12 +160,19 @@ def transaction_batch(using: str = DEFAULT_DB_ALIAS) -> TransactionBatch:
 def hand_off(rows: list[NotificationLog], ids: list[int]) -> None:
     """Deliver committed pending notifications as the DELIVERY setting says.
 
-    inline: in this process, now. celery: as tasks for the workers. Whatever fails stays
-    pending for `push_deliver` or the periodic task to retry.
+    background: queued for this process's delivery thread (push.delivery.background), which
+    also retries what is due. inline: in this thread, now; whatever fails stays pending for
+    `push_deliver` (or a background thread) to retry. celery: as tasks for the workers,
+    retried by beat's periodic task.
     """
     if not rows and not ids:
         return
-    if push_settings.DELIVERY == INLINE:
+    mode = delivery_mode()
+    if mode == BACKGROUND:
+        from push.delivery import background
+
+        background.hand_off([row.pk for row in rows] + list(ids))
+    elif mode == INLINE:
         size = push_settings.BATCH_SIZE
         if rows:
             deliver(rows[start : start + size] for start in range(0, len(rows), size))

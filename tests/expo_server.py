@@ -217,12 +217,16 @@ class ExpoServer:
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def start(self) -> ExpoServer:
-        """Bind 127.0.0.1 on an ephemeral port, serve in a daemon thread, and return self."""
+    def start(self, port: int = 0) -> ExpoServer:
+        """Bind 127.0.0.1 on `port` (default: an ephemeral one), serve in a daemon thread.
+
+        Return self. A stopped server can be started again on its old port (`port=`), as
+        Expo coming back after an outage.
+        """
         if self._httpd is not None:
             raise RuntimeError("ExpoServer is already started")
         self._stopping.clear()
-        self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler, self)
+        self._httpd = _HTTPServer(("127.0.0.1", port), _Handler, self)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.05},

@@ -140,7 +140,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 PUSH_NOTIFICATIONS = {
-    "DELIVERY": env_str("PUSH_DELIVERY", "inline"),
+    "DELIVERY": env_str("PUSH_DELIVERY", "background"),
     "TRANSPORT": env_str("PUSH_TRANSPORT", "push.transports.expo.ExpoTransport"),
     "RATE_LIMIT_REDIS_URL": env_str("PUSH_RATE_LIMIT_REDIS_URL"),
     "EXPO_BASE_URL": env_str("EXPO_BASE_URL", "https://exp.host/--/api/v2/push"),
