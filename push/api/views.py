@@ -21,6 +21,9 @@ from push.preferences.changes import (
 )
 from push.tokens import MAX_TOKEN_LENGTH, is_expo_push_token
 
+TOKEN_REMOVED = "Token removed successfully"
+TOKEN_NOT_YOURS = "No such token among your devices: nothing was removed"
+
 TEST_TITLE = "Test Notification"
 TEST_BODY = "This is a test notification from UniTrade!"
 TEST_DATA = {"type": "test"}
@@ -87,9 +90,9 @@ def save_push_token(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
 def remove_push_token(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
     """Delete the caller's own token; anyone else's is left alone (deleted: 0)."""
     deleted = remove_device(request.user, _token_from(body))
-    return JsonResponse(
-        {"success": True, "message": "Token removed successfully", "deleted": deleted}
-    )
+    # The same answer whether nobody or somebody else holds the token: nothing leaks.
+    message = TOKEN_REMOVED if deleted else TOKEN_NOT_YOURS
+    return JsonResponse({"success": True, "message": message, "deleted": deleted})
 
 
 @json_api(methods=["POST"], rate_limit=throttling.TEST)

@@ -107,7 +107,11 @@ def test_remove_leaves_someone_elses_token_alone(api, other_api, other_user):
     post(other_api, REGISTER, {"token": VALID_TOKEN})
     response = post(api, REMOVE, {"token": VALID_TOKEN})
     assert response.status_code == 200
-    assert response.json()["deleted"] == 0
+    assert response.json() == {
+        "success": True,
+        "message": "No such token among your devices: nothing was removed",
+        "deleted": 0,
+    }
     assert PushToken.objects.get().user == other_user
 
 
