@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from push.tokens import mask_token
+from push.tokens import mask_token, mask_tokens_in
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +88,7 @@ class ErrorSeen(NamedTuple):
     code: str | None
     token_id: int | None = None
     token: str = ""
+    message: str = ""  # Expo's words, which may quote the token: masked before logging
 
 
 def act_on_errors(errors: Iterable[ErrorSeen], source: str) -> int:
@@ -99,25 +100,35 @@ def act_on_errors(errors: Iterable[ErrorSeen], source: str) -> int:
     """
     dead_tokens: set[int] = set()
     alerts: Counter[str] = Counter()
+    alert_messages: dict[str, str] = {}
     for error in errors:
         rule = rule_for(error.code)
+        said = _said(error.message)
         if rule.deactivate_token and error.token_id is not None:
             if error.token_id not in dead_tokens:
                 device = mask_token(error.token) if error.token else f"token #{error.token_id}"
-                logger.info("Deactivating %s: %s", device, error.code)
+                logger.info("Deactivating %s: %s%s", device, error.code, said)
             dead_tokens.add(error.token_id)
         if rule.alert_operator and error.code:
             alerts[error.code] += 1
+            alert_messages.setdefault(error.code, said)
     for code, count in alerts.items():
         logger.error(
-            "Expo %s report %s for %d notification(s): the app's push credentials or "
+            "Expo %s report %s for %d notification(s)%s: the app's push credentials or "
             "configuration need an operator; no device token was changed.",
             source,
             code,
             count,
+            alert_messages.get(code, ""),
         )
     if not dead_tokens:
         return 0
     from push.models import PushToken  # the transports import this module before models
 
     return PushToken.objects.filter(pk__in=dead_tokens).update(is_active=False)
+
+
+def _said(message: str) -> str:
+    """Return Expo's message as a log suffix, every token in it masked (or nothing)."""
+    message = mask_tokens_in(message or "").strip()
+    return f" (Expo: {message[:300]})" if message else ""
