@@ -155,13 +155,14 @@ def test_workers_keep_their_claims_while_sending_longer_than_a_lease(django_user
     NotificationLog.objects.bulk_create(
         NotificationLog(user=user, title="Many devices", body="x") for user in users
     )
-    expo.latency = 0.4  # 8 requests of 100 at 2 in flight: about 1.6 s, past a 0.5 s lease
+    expo.latency = 1.0  # 8 requests of 100 at 2 in flight: about 4 s, twice a 2 s lease
     workers = [
         processes.start(
             ["push_deliver", "--loop", "--interval", "0.05"],
             BATCH_SIZE=8,
-            LEASE_SECONDS=0.5,
+            LEASE_SECONDS=2,
             CONCURRENCY=2,
+            READ_TIMEOUT=5,
         )
         for _ in range(2)
     ]
@@ -171,7 +172,7 @@ def test_workers_keep_their_claims_while_sending_longer_than_a_lease(django_user
             timeout=90,
             what="every notification",
         )
-        time.sleep(1.0)  # a second worker that stole a lease would send now
+        time.sleep(2.5)  # a second worker that stole a lease would send now
     finally:
         results = [processes.stop(worker) for worker in workers]
     for code, _, err in results:
