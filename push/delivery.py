@@ -37,6 +37,7 @@ from push.models import (
 from push.outcomes import NO_DEVICES
 from push.preferences import Screening, screen
 from push.reports import Report
+from push.token_lifecycle import record_operator_alert, retire_tokens
 from push.tokens import mask_token
 from push.transports import BaseTransport, OutgoingMessage, Ticket, shared_transport
 from push.transports.base import PendingSend
@@ -213,9 +214,7 @@ def _record(chunk: _Chunk, pending: PendingSend, report: DeliveryReport) -> None
             ],
         )
     if dead_tokens:
-        report.deactivated_tokens += PushToken.objects.filter(pk__in=dead_tokens).update(
-            is_active=False
-        )
+        report.deactivated_tokens += retire_tokens(dead_tokens, "DeviceNotRegistered")
     _settle(chunk, by_notification, report)
 
 
@@ -247,6 +246,7 @@ def _alert_operator(tickets: list[Ticket]) -> None:
             code,
             count,
         )
+        record_operator_alert(code, count, "ticket")
 
 
 def _settle(

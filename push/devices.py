@@ -3,6 +3,7 @@
 import logging
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.utils import timezone
 
 from push.models import PushToken
 from push.tokens import mask_token
@@ -19,7 +20,16 @@ def register_device(user: AbstractBaseUser, token: str, device_type: str) -> tup
     """
     previous_owner = PushToken.objects.filter(token=token).values_list("user_id", flat=True).first()
     push_token, created = PushToken.objects.update_or_create(
-        token=token, defaults={"user": user, "device_type": device_type, "is_active": True}
+        token=token,
+        defaults={
+            "user": user,
+            "device_type": device_type,
+            "is_active": True,
+            # Registered again: it is live, whatever deactivated it before.
+            "last_registered_at": timezone.now(),
+            "deactivated_at": None,
+            "deactivation_reason": "",
+        },
     )
     if previous_owner is not None and previous_owner != user.pk:
         logger.info(

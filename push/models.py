@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from push.tokens import mask_token
 
@@ -53,6 +54,11 @@ class PushToken(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Lifecycle (push/token_lifecycle.py): when the app last registered the token, and when
+    # and why it stopped receiving (an Expo code such as DeviceNotRegistered, "stale", ...).
+    last_registered_at = models.DateTimeField(default=timezone.now)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    deactivation_reason = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]
@@ -97,7 +103,15 @@ class NotificationLog(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="push_log_user_created"),
-            models.Index(fields=["status", "next_attempt_at"], name="push_log_due"),
+            # The due scan (push.claims) reads pending rows only: a partial index stays as
+            # small as the outbox however long the history grows.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="push_log_pending_due",
+            ),
+            # Retention (push_prune) and the overview's time windows.
+            models.Index(fields=["created_at"], name="push_log_created"),
             # The hourly cap counts each user's recent sends (push.preferences).
             models.Index(fields=["user", "status", "updated_at"], name="push_log_user_sent"),
         ]
@@ -131,6 +145,25 @@ class PushDelivery(models.Model):
 
     class Meta:
         verbose_name_plural = "push deliveries"
+        indexes = [
+            # The receipts scan (push.receipts): accepted tickets without a receipt yet.
+            models.Index(
+                fields=["updated_at"],
+                condition=models.Q(status="accepted", receipt_status="") & ~models.Q(ticket_id=""),
+                name="push_delivery_awaiting",
+            ),
+            # The overview's errors by code: only deliveries with an error are indexed.
+            models.Index(
+                fields=["created_at"],
+                condition=~models.Q(error=""),
+                name="push_delivery_ticket_err",
+            ),
+            models.Index(
+                fields=["created_at"],
+                condition=~models.Q(receipt_error=""),
+                name="push_delivery_receipt_err",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["notification", "token"], name="push_delivery_one_per_device"
@@ -174,3 +207,20 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"Notification preferences of user {self.user_id}"
+
+
+class OperatorAlert(models.Model):
+    """An Expo error that needs an operator (the app's credentials or configuration)."""
+
+    code = models.CharField(max_length=64)
+    count = models.PositiveIntegerField(default=1)
+    # Where it was reported: "ticket" (sending) or "receipt".
+    source = models.CharField(max_length=16)
+    message = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.source}, {self.count})"

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from push.conf import push_settings
-from push.models import DeliveryStatus, PushDelivery, PushToken, ReceiptStatus
+from push.models import DeliveryStatus, PushDelivery, ReceiptStatus
 from push.outcomes import rule_for
 from push.reports import Report
+from push.token_lifecycle import record_operator_alert, retire_tokens
 from push.transports import BaseTransport, shared_transport
 
 logger = logging.getLogger(__name__)
@@ -102,10 +103,9 @@ def _record(batch: list[tuple], receipts: dict, now: datetime, report: ReceiptRe
                 code,
                 len(pks),
             )
+            record_operator_alert(code, len(pks), "receipt")
     if dead_tokens:
-        report.deactivated_tokens += PushToken.objects.filter(pk__in=dead_tokens).update(
-            is_active=False
-        )
+        report.deactivated_tokens += retire_tokens(dead_tokens, "DeviceNotRegistered")
     report.checked += len(batch)
     report.ok += len(ok)
     report.failed += sum(len(pks) for pks in failed.values())
