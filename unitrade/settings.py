@@ -137,6 +137,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "push-deliver-due": {"task": "push.deliver_due", "schedule": 30.0},
     "push-check-receipts": {"task": "push.check_receipts", "schedule": 300.0},
+    "push-prune": {"task": "push.prune", "schedule": 24 * 3600.0},  # retention, stale tokens
 }
 
 PUSH_NOTIFICATIONS = {
