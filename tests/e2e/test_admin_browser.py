@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from push.models import NotificationLog, OperatorAlert, PushDelivery, PushToken
@@ -65,6 +66,10 @@ def browser_page(monkeypatch):
             yield page
         finally:
             browser.close()
+            # Without this a connection opened during the test stays open (Django keeps
+            # connections per context, and Playwright's sync API switches greenlets), and
+            # PostgreSQL refuses to drop the test database at the end of the session.
+            connections.close_all()
 
 
 def _history(user, token):
