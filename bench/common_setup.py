@@ -1,9 +1,11 @@
-"""Shared setup of the save-path and durability benchmarks (not a benchmark itself).
+"""Shared setup of every benchmark (not a benchmark itself).
 
 `setup_django(name)` must run before anything imports Django models: it points
 DATABASE_URL at a throwaway SQLite file `bench/results/<name>.sqlite3` (recreated on every
 run) unless DATABASE_URL is already set, configures Django, switches DEBUG off (the query
 log would grow with the run), uses the MD5 password hasher and migrates quietly.
+Benchmarks switch the push receivers off with `push.receivers_disabled()`, and start
+processes with `tests.support.processes`.
 """
 
 from __future__ import annotations
@@ -28,23 +30,33 @@ def db_path(name: str) -> Path:
     return RESULTS / f"{name}.sqlite3"
 
 
-def setup_django(name: str, *, flush: bool = False) -> str:
+def setup_django(
+    name: str,
+    *,
+    flush: bool = False,
+    fresh: bool = True,
+    keep_debug: bool = False,
+    log_level: str = "ERROR",
+) -> str:
     """Configure Django for benchmark `name` on an empty, migrated database; return its URL.
 
     With DATABASE_URL set, that database is used; it must hold no users unless `flush`
-    (then ALL its data is deleted first).
+    (then ALL its data is deleted first). `fresh=False` takes the database as it is (a
+    benchmark's child process, which inherits DATABASE_URL). `keep_debug` leaves
+    settings.DEBUG as configured; `log_level` is the default PUSH_LOG_LEVEL.
     """
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     os.environ["DJANGO_SETTINGS_MODULE"] = "unitrade.settings"
     # The transport logs a warning per failed request: keep the tables readable.
-    os.environ.setdefault("PUSH_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("PUSH_LOG_LEVEL", log_level)
     own_db = not os.environ.get("DATABASE_URL")
     if own_db:
         RESULTS.mkdir(parents=True, exist_ok=True)
         path = db_path(name)
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        if fresh:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
         os.environ["DATABASE_URL"] = f"sqlite:///{path}"
     import django
 
@@ -53,8 +65,11 @@ def setup_django(name: str, *, flush: bool = False) -> str:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    settings.DEBUG = False
+    if not keep_debug:
+        settings.DEBUG = False
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if not fresh:
+        return os.environ["DATABASE_URL"]
     call_command("migrate", verbosity=0, interactive=False)
     if not own_db and get_user_model().objects.exists():
         if not flush:
@@ -76,57 +91,29 @@ def push_settings(**values: Any) -> Iterator[None]:
         yield
 
 
-def disconnect_receivers() -> None:
-    """Disconnect every push receiver (post_save, and pre_save of on_change declarations)."""
-    from django.db.models.signals import post_save, pre_save
-
-    from push.receivers import declarations
-
-    for declaration in declarations():
-        post_save.disconnect(sender=declaration.model, dispatch_uid=declaration.dispatch_uid)
-        pre_save.disconnect(sender=declaration.model, dispatch_uid=declaration.dispatch_uid)
-    assert connected_receivers() == 0, "push receivers are still connected"
-
-
-def reconnect_receivers() -> None:
-    """Connect them again, exactly as at start-up (connecting is idempotent per dispatch_uid)."""
-    from push.receivers import connect_all, declarations
-
-    connect_all()
-    expected = sum(1 + (d.field is not None) for d in declarations())
-    assert connected_receivers() == expected, "push receivers did not reconnect"
-
-
-def connected_receivers() -> int:
-    """Return how many push receivers are connected to post_save and pre_save."""
-    from django.db.models.signals import post_save, pre_save
-
-    from push.receivers import declarations
-
-    uids = {declaration.dispatch_uid for declaration in declarations()}
-    return sum(
-        1
-        for signal in (post_save, pre_save)
-        for lookup_key, *_ in signal.receivers
-        if lookup_key[0] in uids
-    )
-
-
 class QueryCounter:
     """Count the SQL statements of the default connection, by phase (an execute_wrapper).
 
     `phase` names where the statements go; `samples` keeps the SQL of the first call of
-    each phase name given to `keep_sql`.
+    each phase name given to `keep_sql`. With `by_kind`, `total` and `by_kind` count every
+    statement, and by its first word (SELECT, INSERT, ...).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, by_kind: bool = False) -> None:
         self.phase = "other"
         self.counts: dict[str, int] = {}
         self.sql: dict[str, list[str]] = {}
         self._keeping: str | None = None
+        self._by_kind = by_kind
+        self.total = 0
+        self.by_kind: dict[str, int] = {}
 
     def __call__(self, execute, sql, params, many, context):
         self.counts[self.phase] = self.counts.get(self.phase, 0) + 1
+        if self._by_kind:
+            self.total += 1
+            kind = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else "?"
+            self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
         if self._keeping is not None:
             self.sql.setdefault(f"{self._keeping}:{self.phase}", []).append(" ".join(sql.split()))
         return execute(sql, params, many, context)
@@ -218,6 +205,11 @@ def ratio(value: float, baseline: float) -> float | None:
     return round(value / baseline, 2) if baseline else None
 
 
+def status_counts(statuses: dict[str, int]) -> str:
+    """Return `{"sent": 3, "failed": 1}` as "failed=1 sent=3"."""
+    return " ".join(f"{k}={v}" for k, v in sorted(statuses.items()))
+
+
 def fmt(value: Any, digits: int = 2) -> str:
     if value is None:
         return "-"
@@ -256,6 +248,19 @@ def write_json(name: str, data: dict[str, Any]) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(data, indent=2, default=str) + "\n")
     return path
+
+
+def save_results(name: str, started: float, **parts: Any) -> dict[str, Any]:
+    """Write a run's `parts` with the machine and the time since `started`; say where."""
+    results = {
+        "benchmark": name,
+        **parts,
+        "machine": machine(),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    path = write_json(name, results)
+    print(f"\n{results['seconds']} s; results in {path.relative_to(ROOT)}")
+    return results
 
 
 def machine() -> dict[str, Any]:

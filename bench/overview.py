@@ -10,8 +10,8 @@ indexes before and after, and push_prune deleting 1,000,000 rows while sends go 
    2,000 pending (half held), tickets of the last 12 hours awaiting their receipt.
 2. The overview page (admin, logged in) and `stats.collect()`: median of 5 requests, and
    the number of queries.
-3. EXPLAIN (ANALYZE, BUFFERS) of the due scan (push.claims) and the receipts scan
-   (push.receipts) with the indexes of migration 0005 (a full (status, next_attempt_at)
+3. EXPLAIN (ANALYZE, BUFFERS) of the due scan (push.delivery.claims) and the receipts scan
+   (push.delivery.receipts) with the indexes of migration 0005 (a full (status, next_attempt_at)
    index, no partial index) and with those of 0007 (partial indexes), and their sizes.
 4. All the notifications are made 100 days old; `manage.py push_prune` runs in another
    process while this one sends `send_bulk` to every user (inline, loopback Expo server, no
@@ -74,7 +74,7 @@ def seed(rows: int, users: int) -> float:
             """
             INSERT INTO push_notificationlog (user_id, type, title, body, data, sent_to_tokens,
                 successful, error_message, created_at, status, attempts, next_attempt_at,
-                options, updated_at, locked_until, lease_token)
+                options, updated_at, locked_until, lease_token, in_inbox, read_at)
             SELECT %(first)s + (g %% %(users)s), 'order', 'Order Update',
                    'Your order has been shipped', '{"type": "order"}'::jsonb,
                    CASE WHEN s = 'skipped' THEN 0 ELSE 1 END, s = 'sent',
@@ -83,7 +83,7 @@ def seed(rows: int, users: int) -> float:
                    END,
                    at, s, 1,
                    CASE WHEN s = 'pending' AND g %% 2 = 0 THEN now() + interval '1 hour' END,
-                   '{}'::jsonb, at, NULL, ''
+                   '{}'::jsonb, at, NULL, '', true, NULL
             FROM (
                 SELECT g, now() - ((%(rows)s + 1 - g) * interval '90 days' / %(rows)s) AS at,
                        CASE WHEN g > %(rows)s - 2000 THEN 'pending'
@@ -173,7 +173,7 @@ def measure_overview() -> dict:
 def _scans():
     from django.utils import timezone
 
-    from push.claims import _due, _unleased
+    from push.delivery.claims import _due, _unleased
     from push.models import DeliveryStatus, NotificationLog, NotificationStatus, PushDelivery
 
     now = timezone.now()
@@ -318,7 +318,7 @@ def prune_while_sending(users: int) -> dict:
     from django.db import connection
 
     from push.models import NotificationLog
-    from tests.expo_server import ExpoServer
+    from tests.support.expo import ExpoServer
 
     user_ids = list(
         get_user_model().objects.filter(username__startswith="user").values_list("pk", flat=True)

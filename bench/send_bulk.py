@@ -5,7 +5,7 @@
 Measures, in one run (see bench/README.md):
 
 1. push.send_bulk(User.objects.all(), ...) to N users (default 10,000) with 2 active Expo
-   tokens each, outside any transaction, against tests/expo_server.ExpoServer with 100 ms of
+   tokens each, outside any transaction, against tests.support.expo.ExpoServer with 100 ms of
    latency per request and Expo's 600 notifications/s limit, with the transport's defaults
    (CONCURRENCY=6, RATE_LIMIT_PER_SECOND=600): wall time, notifications/s, HTTP requests,
    429s, lost and duplicated notifications, SQL queries.
@@ -17,15 +17,13 @@ Measures, in one run (see bench/README.md):
 
 Prints a table and writes bench/results/send_bulk.json. The database is a throwaway SQLite
 file under bench/results/ unless DATABASE_URL is set (which must then be an empty database,
-or pass --flush to empty it).
+or pass --flush to empty it). The setup is bench/common_setup.py's.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -35,9 +33,19 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
-DEFAULT_DB = RESULTS / "send_bulk.sqlite3"
-JSON_OUT = RESULTS / "send_bulk.json"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common_setup import (  # noqa: E402
+    RESULTS,
+    QueryCounter,
+    machine,
+    setup_django,
+    write_json,
+)
+
+NAME = "send_bulk"
+JSON_OUT = RESULTS / f"{NAME}.json"
 
 TOKENS_PER_USER = 2
 SEED_BATCH = 2000  # users per bulk_create round (plus their tokens)
@@ -55,46 +63,10 @@ DATA = {"type": "system", "campaign": "bench"}
 
 # -- setup ---------------------------------------------------------------------------------
 
-
-def setup_django(keep_debug: bool = False) -> bool:
-    """Configure the environment and django.setup(); return whether the DB is our own file."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "unitrade.settings"
-    # The transport logs a warning per failed request; keep the table readable.
-    os.environ.setdefault("PUSH_LOG_LEVEL", "WARNING")
-    own_db = not os.environ.get("DATABASE_URL")
-    if own_db:
-        os.environ["DATABASE_URL"] = f"sqlite:///{DEFAULT_DB}"
-    import django
-
-    django.setup()
-    if not keep_debug:
-        from django.conf import settings
-
-        # DEBUG keeps the SQL of the last 9000 queries in connection.queries: with bulk
-        # INSERTs that is tens of MB, growing with the user count. Production runs with it off.
-        settings.DEBUG = False
-    return own_db
-
-
-def prepare_database(own_db: bool, flush: bool) -> None:
-    """Start from an empty, migrated database."""
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-
-    if own_db:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{DEFAULT_DB}{suffix}").unlink(missing_ok=True)
-    call_command("migrate", verbosity=0, interactive=False)
-    if get_user_model().objects.exists():
-        if not flush:
-            sys.exit(
-                "DATABASE_URL points at a database that already has users: the benchmark "
-                "needs an empty one. Pass --flush to delete ALL its data first."
-            )
-        call_command("flush", verbosity=0, interactive=False)
+# DEBUG keeps the SQL of the last 9000 queries in connection.queries: with bulk INSERTs that
+# is tens of MB, growing with the user count. Production runs with it off: so does this,
+# unless --keep-debug. The transport logs a warning per failed request: warnings only.
+LOG_LEVEL = "WARNING"
 
 
 def ensure_users(target: int) -> float:
@@ -144,20 +116,6 @@ def ensure_users(target: int) -> float:
     return time.perf_counter() - started
 
 
-class QueryCounter:
-    """A connection.execute_wrapper that only counts (no SQL kept)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.by_kind: dict[str, int] = {}
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        kind = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else "?"
-        self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
-        return execute(sql, params, many, context)
-
-
 def push_settings_for(url: str, **overrides: Any) -> None:
     """Point the push app at the loopback server; every other key keeps its default."""
     from django.conf import settings
@@ -175,10 +133,10 @@ def run_figures(server: Any, expected: int, counter: Any, elapsed: float) -> dic
     figures = delivery_figures(server, expected)
     return {
         **figures,
-        "sql_queries": counter.count,
+        "sql_queries": counter.total,
         "sql_queries_by_kind": counter.by_kind,
         "notifications_per_second": figures["devices_notified"] / elapsed,
-        "notifications_per_query": figures["devices_notified"] / max(counter.count, 1),
+        "notifications_per_query": figures["devices_notified"] / max(counter.total, 1),
     }
 
 
@@ -209,7 +167,7 @@ def delivery_figures(server: Any, expected: int) -> dict[str, Any]:
 
 def run_send_bulk(server: Any, users: int) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
-    from django.db import connection, transaction
+    from django.db import transaction
 
     import push
     from push.conf import push_settings
@@ -219,8 +177,8 @@ def run_send_bulk(server: Any, users: int) -> dict[str, Any]:
     expected = PushToken.objects.filter(is_active=True).count()
     push_settings_for(server.url)
     server.reset()
-    counter = QueryCounter()
-    with connection.execute_wrapper(counter):
+    counter = QueryCounter(by_kind=True)
+    with counter.installed():
         started = time.perf_counter()
         summary = push.send_bulk(get_user_model().objects.all(), TITLE, BODY, data=DATA)
         elapsed = time.perf_counter() - started
@@ -298,16 +256,15 @@ def guide_send_notification(url: str, user_id: int, title: str, body: str, data:
 
 def run_baseline(server: Any, sample: int) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
-    from django.db import connection
 
     from push.models import PushToken
 
     user_ids = list(get_user_model().objects.order_by("pk").values_list("pk", flat=True)[:sample])
     expected = PushToken.objects.filter(user_id__in=user_ids, is_active=True).count()
     server.reset()
-    counter = QueryCounter()
+    counter = QueryCounter(by_kind=True)
     successful = 0
-    with connection.execute_wrapper(counter):
+    with counter.installed():
         started = time.perf_counter()
         for user_id in user_ids:  # the guide's send_bulk_notifications loop
             # Payload data as our engine sends it (a notificationId per notification), so the
@@ -329,9 +286,8 @@ def run_baseline(server: Any, sample: int) -> dict[str, Any]:
 
 def memory_child(users: int, url: str, trace: bool, keep_debug: bool) -> None:
     """Hidden entry point: send to the first `users` users; print figures as JSON."""
-    setup_django(keep_debug)
+    setup_django(NAME, fresh=False, keep_debug=keep_debug, log_level=LOG_LEVEL)
     from django.contrib.auth import get_user_model
-    from django.db import connection
 
     import push
     import push.delivery
@@ -343,9 +299,9 @@ def memory_child(users: int, url: str, trace: bool, keep_debug: bool) -> None:
     recipients = user_model.objects.filter(pk__lte=cutoff)
     push_settings_for(url, RATE_LIMIT_PER_SECOND=None)
     rss_before_kib = proc_status_kib("VmRSS")
-    counter = QueryCounter()
+    counter = QueryCounter(by_kind=True)
     traced_peak = None
-    with connection.execute_wrapper(counter):
+    with counter.installed():
         if trace:
             tracemalloc.start()
         started = time.perf_counter()
@@ -361,7 +317,7 @@ def memory_child(users: int, url: str, trace: bool, keep_debug: bool) -> None:
                 "tracemalloc": trace,
                 "seconds": elapsed,
                 "summary": summary,
-                "sql_queries": counter.count,
+                "sql_queries": counter.total,
                 "sql_queries_by_kind": counter.by_kind,
                 "tracemalloc_peak_bytes": traced_peak,
                 "rss_before_send_kib": rss_before_kib,
@@ -583,19 +539,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.memory_child:
         memory_child(args.memory_child, args.expo_url, args.trace, args.keep_debug)
         return
-    own_db = setup_django(args.keep_debug)
+    setup_django(NAME, flush=args.flush, keep_debug=args.keep_debug, log_level=LOG_LEVEL)
     from django.db import connection
 
-    from tests.expo_server import ExpoServer
+    from tests.support.expo import ExpoServer
 
-    prepare_database(own_db, args.flush)
     results: dict[str, Any] = {
-        "environment": {
-            "python": platform.python_version(),
-            "database": connection.vendor,
-            "cpus": os.cpu_count(),
-            "django_debug": _debug(),
-        },
+        "environment": {**machine(), "django_debug": _debug()},
         "seed_seconds": {},
     }
     print(f"Seeding {args.users:,} users x {TOKENS_PER_USER} tokens ({connection.vendor})...")
@@ -622,8 +572,7 @@ def main(argv: list[str] | None = None) -> None:
             results["memory"].append(run_memory(server, size, args.keep_debug))
 
     results["targets"] = targets(results)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    JSON_OUT.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    write_json(NAME, results)
     print_report(results)
 
 

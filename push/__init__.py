@@ -15,17 +15,15 @@ from push.exceptions import PushConfigurationError, PushError
 
 __all__ = [
     "Change",
-    "DeliveryReport",
     "Notification",
     "PushConfigurationError",
     "PushError",
     "check_receipts",
-    "deliver_due",
-    "deliver_ids",
     "on_change",
     "on_created",
     "outbox",
     "receivers_disabled",
+    "redeliver",
     "send",
     "send_bulk",
 ]
@@ -37,11 +35,9 @@ outbox: list = []
 _LAZY = {
     "send": "push.sending",
     "send_bulk": "push.sending",
-    "deliver_ids": "push.delivery",
-    "deliver_due": "push.delivery",
-    "check_receipts": "push.receipts",
-    "DeliveryReport": "push.delivery",
-    "Notification": "push.receivers",
+    "redeliver": "push.handoff",
+    "check_receipts": "push.delivery.receipts",
+    "Notification": "push.notification",
     "Change": "push.receivers",
     "on_created": "push.receivers",
     "on_change": "push.receivers",

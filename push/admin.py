@@ -2,7 +2,6 @@ from collections import Counter
 from functools import partial
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import path, reverse
@@ -18,15 +17,14 @@ from push.admin_display import (
     mark,
     outcome_of,
 )
+from push.handoff import redeliver
 from push.models import (
     NotificationLog,
     NotificationPreference,
-    NotificationStatus,
     OperatorAlert,
     PushDelivery,
     PushToken,
 )
-from push.sending import dispatch
 from push.token_lifecycle import DeactivationReason, reactivate_tokens, retire_tokens
 from push.tokens import mask_token
 
@@ -190,17 +188,8 @@ class NotificationLogAdmin(ReadOnlyAdmin):
         description="Deliver again now (pending and failed ones)", permissions=["deliver"]
     )
     def deliver_again(self, request: HttpRequest, queryset: QuerySet[NotificationLog]) -> None:
-        ids = list(
-            queryset.filter(
-                status__in=[NotificationStatus.PENDING, NotificationStatus.FAILED]
-            ).values_list("pk", flat=True)
-        )
-        # Back in the outbox, due now; only devices without an accepted ticket get it again.
-        NotificationLog.objects.filter(pk__in=ids).update(
-            status=NotificationStatus.PENDING, next_attempt_at=None, attempts=0
-        )
-        transaction.on_commit(partial(dispatch, ids), robust=True)
-        self.message_user(request, f"{len(ids)} notification(s) queued.", messages.SUCCESS)
+        count = redeliver(queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{count} notification(s) queued.", messages.SUCCESS)
 
 
 @admin.register(NotificationPreference)

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from push.delivery.outcomes import NO_DEVICES, RULES
 from push.models import NotificationStatus
-from push.outcomes import NO_DEVICES, RULES
 
 # Notification outcomes as the operator sees them: a pending row due later is "held" (quiet
 # hours, the hourly cap, a retry's backoff), not stuck.
@@ -33,7 +33,7 @@ OUTCOME_COLORS = {
 }
 
 # Codes that appear at the start of NotificationLog.error_message: Expo's and ours
-# (push.outcomes), and the preference screening's (push/preferences: skipped or held).
+# (push.delivery.outcomes), and the preference screening's (push/preferences: skipped or held).
 SCREENING_CODES = ("TypeDisabled", "QuietHours", "HourlyCap")
 NO_DEVICES_MESSAGE = "User has no active device."
 NOTIFICATION_ERROR_CODES = tuple(sorted({*RULES, NO_DEVICES, *SCREENING_CODES}, key=str.lower))

@@ -8,9 +8,9 @@ from django.core.checks import CheckMessage, Error, Tags, register
 from django.core.checks import Warning as CheckWarning
 from django.utils.module_loading import import_string
 
+from push.api.throttling import invalid_rates
 from push.conf import CELERY, DELIVERY_MODES, push_settings
 from push.exceptions import PushConfigurationError
-from push.throttling import invalid_rates
 
 E001_INVALID_SETTINGS = "push.E001"
 E002_UNTRACKED_FIELD = "push.E002"

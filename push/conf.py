@@ -35,17 +35,23 @@ DEFAULTS: dict[str, Any] = {
     # Expo message fields added to every message, then per notification type.
     "DEFAULT_MESSAGE_OPTIONS": {"sound": "default", "priority": "high"},
     "TYPE_MESSAGE_OPTIONS": {},
-    # Dotted path of `counts(user_ids) -> {user_id: badge number}`, called once per chunk
-    # (e.g. unread messages); None: no badge unless a send passes one.
-    "BADGE_COUNTS": None,
+    # Dotted path of `counts(user_ids) -> {user_id: badge number}`, called once per chunk;
+    # by default the unread count of the in-app inbox. None: no badge unless a send passes one.
+    "BADGE_COUNTS": "push.inbox.unread_counts",
     # Largest JSON of title, subtitle, body and data; Expo refuses 4096 bytes and more.
     "MAX_PAYLOAD_BYTES": 3072,
     # Users per database round trip when sending in bulk.
     "BATCH_SIZE": 500,
-    # Deliveries of one notification before it fails; a transient failure waits
-    # DELIVERY_RETRY_SECONDS, doubling each time, before the next.
-    "MAX_DELIVERY_ATTEMPTS": 6,
+    # A notification whose delivery failed for a transient reason (Expo down, no network)
+    # is retried for this long after it was made (where its type has no maximum age), then
+    # it fails. Between deliveries it waits DELIVERY_RETRY_SECONDS, doubling each time, at
+    # most DELIVERY_RETRY_MAX_SECONDS.
+    "RETRY_FOR_SECONDS": 24 * 3600,
     "DELIVERY_RETRY_SECONDS": 30.0,
+    "DELIVERY_RETRY_MAX_SECONDS": 300.0,
+    # The longest a request or a save waits for a synchronous (inline) delivery, retries
+    # included; what is not delivered by then stays pending for a worker.
+    "SYNC_DELIVERY_BUDGET_SECONDS": 5.0,
     # Receipts are asked for once tickets are this old (Expo: about 15 minutes).
     "RECEIPT_MIN_AGE_SECONDS": 15 * 60,
     # Shared rate limit for many workers: a Redis URL (None: each process limits itself).
@@ -62,6 +68,7 @@ DEFAULTS: dict[str, Any] = {
         "preferences": "30/m",
         "test": "5/m",
         "anonymous": "60/m",
+        "inbox": "60/m",
     },
     # request.META key holding the client's address when a proxy sets it (e.g.
     # "HTTP_X_REAL_IP"); None: REMOTE_ADDR. Only name a header your proxy overwrites.

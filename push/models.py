@@ -98,13 +98,30 @@ class NotificationLog(models.Model):
     # worker's rows are picked up again then). The token tells claimers apart.
     locked_until = models.DateTimeField(null=True, blank=True)
     lease_token = models.CharField(max_length=32, blank=True, default="", db_index=True)
+    # The in-app inbox (push/inbox.py): whether the row is shown to its user (False for a
+    # notification refused for its own content, and for pushes that are not news, such as
+    # a silent badge update), and when the user read it.
+    in_inbox = models.BooleanField(default=True)
+    read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="push_log_user_created"),
-            # The due scan (push.claims) reads pending rows only: a partial index stays as
-            # small as the outbox however long the history grows.
+            # The inbox, newest first with a (created_at, id) cursor; and its unread part,
+            # which also answers the unread count of a set of users (the badge).
+            models.Index(
+                fields=["user", "-created_at", "-id"],
+                condition=models.Q(in_inbox=True),
+                name="push_inbox_user_created",
+            ),
+            models.Index(
+                fields=["user", "-created_at", "-id"],
+                condition=models.Q(in_inbox=True, read_at__isnull=True),
+                name="push_inbox_user_unread",
+            ),
+            # The due scan (push.delivery.claims) reads pending rows only: a partial index stays
+            # as small as the outbox however long the history grows.
             models.Index(
                 fields=["next_attempt_at"],
                 condition=models.Q(status="pending"),
@@ -112,7 +129,7 @@ class NotificationLog(models.Model):
             ),
             # Retention (push_prune) and the overview's time windows.
             models.Index(fields=["created_at"], name="push_log_created"),
-            # The hourly cap counts each user's recent sends (push.preferences).
+            # The hourly cap counts each user's recent sends (push.preferences.screening).
             models.Index(fields=["user", "status", "updated_at"], name="push_log_user_sent"),
         ]
 
@@ -146,7 +163,7 @@ class PushDelivery(models.Model):
     class Meta:
         verbose_name_plural = "push deliveries"
         indexes = [
-            # The receipts scan (push.receipts): accepted tickets without a receipt yet.
+            # The receipts scan (push.delivery.receipts): accepted tickets without a receipt yet.
             models.Index(
                 fields=["updated_at"],
                 condition=models.Q(status="accepted", receipt_status="") & ~models.Q(ticket_id=""),
@@ -214,7 +231,8 @@ class OperatorAlert(models.Model):
 
     code = models.CharField(max_length=64)
     count = models.PositiveIntegerField(default=1)
-    # Where it was reported: "ticket" (sending) or "receipt".
+    # Where Expo reported it (push.delivery.outcomes.act_on_errors): "tickets" (sending),
+    # "receipts", or "request" (a whole request refused, e.g. fetching receipts).
     source = models.CharField(max_length=16)
     message = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

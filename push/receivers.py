@@ -17,9 +17,9 @@ How an event becomes exactly one notification
 ---------------------------------------------
 Everything is decided inside `post_save`, while the tracker still holds the old value and
 before the transaction commits, and written as a pending NotificationLog row in the same
-transaction (so a rollback, or a rolled-back savepoint, takes the row with it). Delivery
-is scheduled with `transaction.on_commit(robust=True)`: nothing reaches Expo before the
-commit, and a failing notification never breaks the save.
+transaction (so a rollback, or a rolled-back savepoint, takes the row with it). The outbox
+(push/handoff.py) hands it to delivery after the commit: nothing reaches Expo before, and a
+failing notification never breaks the save.
 
 * Creation is what `created` says; `raw` saves (fixtures) notify nobody; a save whose
   `update_fields` leaves out the watched field changes nothing.
@@ -39,7 +39,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
@@ -49,24 +49,13 @@ from django.db.models.signals import post_save, pre_save
 from django.utils.module_loading import autodiscover_modules
 from model_utils import FieldTracker
 
-from push.models import NotificationLog, NotificationStatus, NotificationType
-from push.sending import UserRef, dispatch, notification_fields, user_id_of
+from push import handoff
+from push.models import NotificationLog, NotificationStatus
+from push.notification import Notification
 
 logger = logging.getLogger(__name__)
 
 NOTIFICATIONS_MODULE = "notifications"
-
-
-@dataclass(frozen=True)
-class Notification:
-    """What to send, to whom: the return value of a receiver."""
-
-    to: UserRef
-    title: str
-    body: str
-    data: dict[str, Any] | None = None
-    type: str = NotificationType.SYSTEM
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -275,41 +264,12 @@ def _event(
 _MISSING = object()
 
 
-@dataclass
-class _TransactionEvents:
-    """The rows this transaction wrote, by (declaration, object): cleared by the commit."""
-
-    # (declaration, object pk) -> (its pending row or None, the value the transaction began with)
-    rows: dict[tuple[str, Any], tuple[int | None, Any]] = field(default_factory=dict)
-    delivered: bool = False
-
-    def deliver(self) -> None:
-        self.delivered = True
-        dispatch([pk for pk, _ in self.rows.values() if pk is not None])
-
-
-def _current_events(using: str) -> _TransactionEvents:
-    """Return this transaction's events, starting afresh after a commit or a rollback."""
-    connection = connections[using]
-    events = getattr(connection, "_push_transaction_events", None)
-    # Our commit hook is still queued only while the transaction that queued it is open
-    # (a commit runs it, a rollback of its transaction or savepoint discards it).
-    if (
-        events is None
-        or events.delivered
-        or not any(hook[1] == events.deliver for hook in connection.run_on_commit)
-    ):
-        events = _TransactionEvents()
-        connection._push_transaction_events = events
-        transaction.on_commit(events.deliver, using=using, robust=True)
-    return events
-
-
 def _record(declaration: Declaration, instance: Model, change: Change, using: str) -> None:
     """Write, rewrite or withdraw this transaction's row for (declaration, object)."""
-    events = _current_events(using)
+    batch = handoff.transaction_batch(using)
     key = (declaration.name, instance.pk)
-    row_pk, started_from = events.rows.get(key, (None, change.old))
+    # (this transaction's pending row or None, the value the transaction began with)
+    row_pk, started_from = batch.notes.get(key, (None, change.old))
     notification = None
     if change.created or change.new != started_from:
         if declaration.field is None or declaration.watches(change.new):
@@ -321,24 +281,14 @@ def _record(declaration: Declaration, instance: Model, change: Change, using: st
     if notification is None:
         if row_pk is not None:
             earlier.delete()  # superseded: back where it started, or an unwatched value
-        events.rows[key] = (None, started_from)
+        batch.notes[key] = (None, started_from)
         return
-    fields = {"user_id": user_id_of(notification.to), **_fields(notification)}
-    if row_pk is not None and earlier.update(**fields):
+    row = notification.row()
+    if row_pk is not None and earlier.update(user_id=row.user_id, **notification.row_fields()):
         return
-    row = NotificationLog(**fields)
     row.save(using=using)
-    events.rows[key] = (row.pk, started_from)
-
-
-def _fields(notification: Notification) -> dict[str, Any]:
-    return notification_fields(
-        notification.title,
-        notification.body,
-        notification.data,
-        notification.type,
-        notification.options,
-    )
+    batch.notes[key] = (row.pk, started_from)
+    handoff.deliver_after_commit(ids=[row.pk], using=using)
 
 
 def _build(declaration: Declaration, instance: Model, change: Change) -> Notification | None:

@@ -2,8 +2,8 @@
 
 Every deactivation goes through `retire_tokens()`, which records the time and the reason:
 an Expo ticket or receipt code (e.g. DeviceNotRegistered) or one of `DeactivationReason`.
-Registering a token again (push.devices) clears both. `record_operator_alert()` keeps the
-errors that need an operator (the app's credentials or configuration, see push.outcomes)
+Registering a token again (push.api.devices) clears both. `record_operator_alert()` keeps the
+errors that need an operator (the app's credentials or configuration, see push.delivery.outcomes)
 so the admin overview can show the last one.
 """
 

@@ -1,18 +1,18 @@
-"""Fixtures shared by every test: users, and clients that authenticate like the mobile app."""
+"""Fixtures shared by every test: users, API clients, the loopback Expo server.
+
+Only fixtures and hooks live here; the code they use is in tests/support/.
+"""
 
 import os
-import socket
 
 import pytest
 from django.test import Client
 
 import push
-from tests.expo_server import ExpoServer
-from tests.marketplace import buyer, order, product, seller  # noqa: F401  (shared fixtures)
-from unitrade.access_tokens import issue_access_token
-
-VALID_TOKEN = "ExponentPushToken[xxxxxxxxxxxxxxxxxxxxxx]"
-OTHER_TOKEN = "ExpoPushToken[yyyyyyyyyyyyyyyyyyyyyy]"
+from tests.support.api import bearer_client
+from tests.support.expo import ExpoServer
+from tests.support.marketplace import buyer, order, product, seller  # noqa: F401  (fixtures)
+from tests.support.services import redis_running
 
 
 @pytest.fixture(autouse=True)
@@ -33,12 +33,6 @@ def other_user(django_user_model):
     return django_user_model.objects.create_user(
         username="bob", email="bob@example.com", password="pw-bob-123", first_name="Bob"
     )
-
-
-def bearer_client(user) -> Client:
-    """Return a client that sends `Authorization: Bearer` like the mobile app, CSRF enforced."""
-    token = issue_access_token(user)
-    return Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {token}")
 
 
 @pytest.fixture
@@ -78,28 +72,15 @@ def expo(_expo_server, settings):
     return _expo_server
 
 
-def push_settings_update(settings, **values):
-    """Change some PUSH_NOTIFICATIONS keys for one test (pytest-django restores them)."""
-    settings.PUSH_NOTIFICATIONS = {**settings.PUSH_NOTIFICATIONS, **values}
-
-
 @pytest.fixture
 def committed(django_capture_on_commit_callbacks):
     """`with committed(): ...` runs the on-commit callbacks of the block, as a commit would."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
-def _reachable(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def pytest_collection_modifyitems(config, items):
     """Skip Celery tests without Redis, unless PUSH_TEST_REQUIRE_SERVICES says it must be up."""
-    if _reachable("127.0.0.1", 6379) or os.environ.get("PUSH_TEST_REQUIRE_SERVICES"):
+    if redis_running() or os.environ.get("PUSH_TEST_REQUIRE_SERVICES"):
         return
     skip = pytest.mark.skip(reason="Redis is not running on 127.0.0.1:6379")
     for item in items:

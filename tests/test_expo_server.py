@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.expo_server import (
+from tests.support.expo import (
     ALL_FAULTS,
     GATEWAY_HTML,
     GATEWAY_TEXT,
@@ -24,6 +24,7 @@ from tests.expo_server import (
     TOO_MANY_REQUESTS,
     WRONG_TICKET_COUNT,
     ExpoServer,
+    Tarpit,
 )
 
 A = "ExponentPushToken[aaaaaaaaaaaaaaaaaaaaaa]"
@@ -513,3 +514,67 @@ def test_connection_count_sees_new_connections(expo: ExpoServer) -> None:
     while expo.stats.connections < 3 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert expo.stats.connections == 3
+
+
+# -- taking Expo away and bringing it back --------------------------------------------------------
+
+
+def test_stop_then_start_serves_again_on_the_same_port(http: requests.Session) -> None:
+    server = ExpoServer().start()
+    try:
+        port, url = server.port, server.url
+        assert http.post(url + "/send", json=[{"to": A}], timeout=5).status_code == 200
+        server.stop()
+        assert not server.running
+        assert server.port == port
+        with pytest.raises(requests.ConnectionError):
+            requests.post(url + "/send", json=[{"to": A}], timeout=1)
+        assert server.start() is server
+        assert server.running
+        assert (server.port, server.url) == (port, url)
+        assert http.post(url + "/send", json=[{"to": A}], timeout=5).status_code == 200
+        assert server.delivered_count(A) == 2  # what it accepted before is kept
+    finally:
+        server.stop()
+
+
+def test_a_server_never_started_has_no_port() -> None:
+    with pytest.raises(RuntimeError):
+        _ = ExpoServer().port
+
+
+# -- the tarpit: a service that never answers -----------------------------------------------------
+
+
+def test_a_tarpit_accepts_connections_and_never_answers_as_expo() -> None:
+    with Tarpit() as tarpit:
+        assert tarpit.url == f"http://127.0.0.1:{tarpit.port}/--/api/v2/push"
+        started = time.monotonic()
+        with pytest.raises(requests.ReadTimeout):  # connected, then no answer
+            requests.post(tarpit.url + "/send", json=[{"to": A}], timeout=(1, 0.3))
+        assert time.monotonic() - started < 1
+        assert tarpit.connections == 1
+
+
+def test_a_tarpit_hangs_a_redis_client() -> None:
+    import redis
+
+    with Tarpit() as tarpit:
+        assert tarpit.redis_url == f"redis://127.0.0.1:{tarpit.port}/0"
+        client = redis.Redis.from_url(
+            tarpit.redis_url, socket_connect_timeout=1, socket_timeout=0.3
+        )
+        with pytest.raises(redis.exceptions.TimeoutError):
+            client.ping()
+        client.close()
+
+
+def test_a_stopped_tarpit_refuses_connections() -> None:
+    tarpit = Tarpit().start()
+    held = socket.create_connection(("127.0.0.1", tarpit.port), timeout=1)
+    tarpit.stop()
+    tarpit.stop()  # idempotent
+    assert held.recv(1) == b""  # the held connection is closed, not answered
+    held.close()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", tarpit.port), timeout=1)

@@ -105,6 +105,8 @@ elif CACHE_URL.split("://", 1)[0] in {"redis", "rediss", "unix"}:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "unitrade",
+            # A hung Redis must not hang the API: it is let through after a second.
+            "OPTIONS": {"socket_timeout": 1.0, "socket_connect_timeout": 1.0},
         }
     }
 else:
@@ -134,6 +136,23 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves the task to another
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A save hands its ids to the broker after the commit: a broker that is down or hangs must
+# cost the request a couple of seconds at most (the rows stay pending for beat's poll).
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": 1.0,
+    "socket_connect_timeout": 1.0,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_BEAT_SCHEDULE = {
     "push-deliver-due": {"task": "push.deliver_due", "schedule": 30.0},
     "push-check-receipts": {"task": "push.check_receipts", "schedule": 300.0},

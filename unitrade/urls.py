@@ -27,5 +27,5 @@ handler500 = server_error
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/users/", include("push.urls")),
+    path("api/users/", include("push.api.urls")),
 ]

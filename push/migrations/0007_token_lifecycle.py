@@ -15,7 +15,7 @@ def registered_when_created(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('push', '0005_hourly_cap_index'),
+        ('push', '0006_inbox_read_state'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,7 +1,13 @@
-"""Transports carry push messages somewhere: Expo, the console, or a test outbox."""
+"""Transports carry push messages somewhere: Expo, the console, or a test outbox.
+
+Like Django's e-mail backends: `get_transport()` is the one place that reads the settings;
+it hands them to the transport class as keyword arguments, so a transport never reads
+settings itself and can be built by hand in a test or a shell.
+"""
 
 import os
 import threading
+from typing import Any
 
 from django.utils.module_loading import import_string
 
@@ -22,8 +28,27 @@ _shared: tuple[tuple, BaseTransport] | None = None
 _shared_lock = threading.Lock()
 
 
-def get_transport(path: str | None = None, **options) -> BaseTransport:
-    """Return an instance of the transport at `path` (default: the TRANSPORT setting)."""
+def transport_options() -> dict[str, Any]:
+    """Return the keyword arguments the settings give every transport."""
+    return {
+        "base_url": push_settings.EXPO_BASE_URL,
+        "access_token": push_settings.EXPO_ACCESS_TOKEN,
+        "connect_timeout": push_settings.CONNECT_TIMEOUT,
+        "read_timeout": push_settings.READ_TIMEOUT,
+        "concurrency": push_settings.CONCURRENCY,
+        "rate_per_second": push_settings.RATE_LIMIT_PER_SECOND,
+        "retry_attempts": push_settings.RETRY_ATTEMPTS,
+        "retry_backoff": push_settings.RETRY_BACKOFF_SECONDS,
+        "retry_backoff_max": push_settings.RETRY_BACKOFF_MAX_SECONDS,
+        "shared_rate_limit_url": push_settings.RATE_LIMIT_REDIS_URL,
+    }
+
+
+def get_transport(path: str | None = None, **options: Any) -> BaseTransport:
+    """Return a new transport (default: the TRANSPORT setting) built from the settings.
+
+    `options` override the keyword arguments the settings give.
+    """
     path = path or push_settings.TRANSPORT
     try:
         transport_class = import_string(path)
@@ -31,7 +56,7 @@ def get_transport(path: str | None = None, **options) -> BaseTransport:
         raise PushConfigurationError(f"Cannot import push transport {path!r}: {exc}") from exc
     if not (isinstance(transport_class, type) and issubclass(transport_class, BaseTransport)):
         raise PushConfigurationError(f"{path!r} is not a push transport class.")
-    return transport_class(**options)
+    return transport_class(**{**transport_options(), **options})
 
 
 def shared_transport() -> BaseTransport:

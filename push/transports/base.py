@@ -11,13 +11,13 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from push.exceptions import PushError
-from push.outcomes import ErrorRule, rule_for
-from push.ratelimit import build_limiter
+from push.delivery.outcomes import TIMEOUT, ErrorRule, ErrorSeen, act_on_errors, rule_for
+from push.exceptions import BatchFailed
+from push.transports.pacing import build_limiter
 
 logger = logging.getLogger(__name__)
 
@@ -67,24 +67,6 @@ class Receipt:
         return rule_for(self.error)
 
 
-class BatchFailed(PushError):
-    """A whole batch failed: nothing in it was accepted. `retry_after` comes from the server."""
-
-    def __init__(
-        self, error: str, message: str, retry_after: float | None = None, details: Any = None
-    ) -> None:
-        super().__init__(f"{error}: {message}")
-        self.error = error
-        self.message = message
-        self.retry_after = retry_after
-        self.details = details  # Expo's `details` of a request error, when it gave one
-
-    @property
-    def rule(self) -> ErrorRule:
-        """Return what to do about this failure."""
-        return rule_for(self.error)
-
-
 @dataclass
 class TransportStats:
     """Counters of one transport instance, for summaries and benchmarks (thread-safe)."""
@@ -111,6 +93,11 @@ class PendingSend:
     def __init__(self, futures: list[Future]) -> None:
         self._futures = futures
 
+    def wait(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds; return whether every batch is answered."""
+        _, not_done = wait(self._futures, timeout=timeout)
+        return not not_done
+
     def result(self) -> list[Ticket]:
         """Block until every batch is answered; return the tickets in message order."""
         tickets: list[Ticket] = []
@@ -133,14 +120,18 @@ class BaseTransport:
         retry_attempts: int = 1,
         retry_backoff: float = 1.0,
         retry_backoff_max: float = 30.0,
+        shared_rate_limit_url: str | None = None,
     ) -> None:
         self.concurrency = max(1, concurrency)
-        self.limiter = build_limiter(rate_per_second, capacity=self.max_batch_size)
+        self.limiter = build_limiter(
+            rate_per_second, capacity=self.max_batch_size, shared_url=shared_rate_limit_url
+        )
         self.retry_attempts = max(1, retry_attempts)
         self.retry_backoff = retry_backoff
         self.retry_backoff_max = retry_backoff_max
         self.stats = TransportStats()
         self._executor: ThreadPoolExecutor | None = None
+        self._deadline = threading.local()
 
     # Hooks a transport fills in.
 
@@ -149,11 +140,11 @@ class BaseTransport:
 
         Raise BatchFailed when nothing in the batch was accepted.
         """
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement send_batch().")
 
     def fetch_receipts(self, ticket_ids: Sequence[str]) -> dict[str, Receipt]:
         """Return the receipts Expo has for at most `max_receipt_batch_size` ids."""
-        return {}
+        raise NotImplementedError(f"{type(self).__name__} must implement fetch_receipts().")
 
     # The loop.
 
@@ -177,8 +168,14 @@ class BaseTransport:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def submit(self, messages: Sequence[OutgoingMessage]) -> PendingSend:
-        """Start sending `messages`; return a handle whose result() is their tickets."""
+    def submit(
+        self, messages: Sequence[OutgoingMessage], *, deadline: float | None = None
+    ) -> PendingSend:
+        """Start sending `messages`; return a handle whose result() is their tickets.
+
+        `deadline` (a `time.monotonic()` value) bounds the whole send, retries included:
+        what is not accepted by then gets a retryable TIMEOUT ticket.
+        """
         batches = [
             messages[start : start + self.max_batch_size]
             for start in range(0, len(messages), self.max_batch_size)
@@ -186,10 +183,10 @@ class BaseTransport:
         futures: list[Future] = []
         for batch in batches:
             if self._executor is not None:
-                futures.append(self._executor.submit(self._send_with_retries, batch))
+                futures.append(self._executor.submit(self._send_within, batch, deadline))
             else:
                 done: Future = Future()
-                done.set_result(self._send_with_retries(batch))
+                done.set_result(self._send_within(batch, deadline))
                 futures.append(done)
         return PendingSend(futures)
 
@@ -207,17 +204,45 @@ class BaseTransport:
             )
         return receipts
 
+    def time_left(self) -> float | None:
+        """Return the seconds left of the current send's deadline (None: no deadline)."""
+        deadline = getattr(self._deadline, "value", None)
+        return None if deadline is None else deadline - time.monotonic()
+
+    def _send_within(
+        self, batch: Sequence[OutgoingMessage], deadline: float | None
+    ) -> list[Ticket]:
+        self._deadline.value = deadline  # per thread: each batch runs in one thread
+        try:
+            return self._send_with_retries(batch)
+        finally:
+            self._deadline.value = None
+
     def _send_with_retries(self, batch: Sequence[OutgoingMessage]) -> list[Ticket]:
         tickets: list[Ticket | None] = [None] * len(batch)
         unanswered = list(range(len(batch)))
         for attempt in range(self.retry_attempts):
+            left = self.time_left()
+            if left is not None and left <= 0:
+                for index in unanswered:
+                    tickets[index] = Ticket.failed(TIMEOUT, "the delivery's time budget ran out")
+                return tickets  # type: ignore[return-value]
             if attempt:
                 self.stats.count("retries")
             self.limiter.acquire(len(unanswered))
             try:
                 answered = self._counted_send([batch[index] for index in unanswered])
             except BatchFailed as failure:
-                self._count_failure(failure)
+                # Each message gets the code back as its ticket: the alert is stored there.
+                self._count_failure(failure, record_alerts=False)
+                if failure.rule.isolate and len(unanswered) > 1:
+                    # Refused whole for some message in it: halves apart find which.
+                    half = len(unanswered) // 2
+                    for part in (unanswered[:half], unanswered[half:]):
+                        answers = self._send_with_retries([batch[index] for index in part])
+                        for index, ticket in zip(part, answers, strict=True):
+                            tickets[index] = ticket
+                    return tickets  # type: ignore[return-value]
                 if not failure.rule.retry or attempt + 1 == self.retry_attempts:
                     for index in unanswered:
                         tickets[index] = Ticket.failed(failure.error, failure.message)
@@ -250,10 +275,10 @@ class BaseTransport:
                 self._sleep_before_retry(attempt, failure.retry_after)
         raise AssertionError("unreachable")
 
-    def _count_failure(self, failure: BatchFailed) -> None:
+    def _count_failure(self, failure: BatchFailed, *, record_alerts: bool = True) -> None:
         self.stats.count_failure(failure.error)
-        log = logger.error if failure.rule.alert_operator else logger.warning
-        log("Expo request failed: %s: %s", failure.error, failure.message)
+        logger.warning("Expo request failed: %s: %s", failure.error, failure.message)
+        act_on_errors([ErrorSeen(failure.error)], "request", record_alerts=record_alerts)
 
     def _sleep_before_retry(self, attempt: int, retry_after: float | None) -> None:
         # Full jitter: spreads the retries of concurrent batches and of other workers.
@@ -261,4 +286,7 @@ class BaseTransport:
         delay = random.uniform(0, ceiling)
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.retry_backoff_max))
+        left = self.time_left()
+        if left is not None:
+            delay = min(delay, max(0.0, left))
         time.sleep(delay)

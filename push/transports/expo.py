@@ -9,15 +9,18 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from push import outcomes
-from push.conf import push_settings
+from push.delivery import outcomes
+from push.exceptions import BatchFailed
 from push.tokens import mask_tokens_in
-from push.transports.base import BaseTransport, BatchFailed, OutgoingMessage, Receipt, Ticket
+from push.transports.base import BaseTransport, OutgoingMessage, Receipt, Ticket
 
 logger = logging.getLogger(__name__)
 
+EXPO_PUSH_URL = "https://exp.host/--/api/v2/push"
 GZIP_MIN_BYTES = 1024  # what Expo's Node SDK does: small bodies are not worth compressing
 MIXED_PROJECTS = "PUSH_TOO_MANY_EXPERIENCE_IDS"
+# The shortest timeout a request gets, even when a deadline is about to pass.
+MIN_TIMEOUT = 0.1
 
 
 class ExpoTransport(BaseTransport):
@@ -26,31 +29,28 @@ class ExpoTransport(BaseTransport):
     def __init__(
         self,
         *,
-        base_url: str | None = None,
+        base_url: str = EXPO_PUSH_URL,
         access_token: str | None = None,
-        concurrency: int | None = None,
-        rate_per_second: float | None = None,
-        connect_timeout: float | None = None,
-        read_timeout: float | None = None,
-        retry_attempts: int | None = None,
-        retry_backoff: float | None = None,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        concurrency: int = 6,
+        rate_per_second: float | None = 600,
+        retry_attempts: int = 4,
+        retry_backoff: float = 1.0,
+        retry_backoff_max: float = 30.0,
+        shared_rate_limit_url: str | None = None,
     ) -> None:
-        def setting(value: Any, name: str) -> Any:
-            return getattr(push_settings, name) if value is None else value
-
         super().__init__(
-            concurrency=setting(concurrency, "CONCURRENCY"),
-            rate_per_second=setting(rate_per_second, "RATE_LIMIT_PER_SECOND"),
-            retry_attempts=setting(retry_attempts, "RETRY_ATTEMPTS"),
-            retry_backoff=setting(retry_backoff, "RETRY_BACKOFF_SECONDS"),
-            retry_backoff_max=push_settings.RETRY_BACKOFF_MAX_SECONDS,
+            concurrency=concurrency,
+            rate_per_second=rate_per_second,
+            retry_attempts=retry_attempts,
+            retry_backoff=retry_backoff,
+            retry_backoff_max=retry_backoff_max,
+            shared_rate_limit_url=shared_rate_limit_url,
         )
-        self.base_url = setting(base_url, "EXPO_BASE_URL").rstrip("/")
-        self.access_token = setting(access_token, "EXPO_ACCESS_TOKEN")
-        self.timeout = (
-            setting(connect_timeout, "CONNECT_TIMEOUT"),
-            setting(read_timeout, "READ_TIMEOUT"),
-        )
+        self.base_url = base_url.rstrip("/")
+        self.access_token = access_token
+        self.timeout = (connect_timeout, read_timeout)
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.concurrency)
         self.session.mount("http://", adapter)
@@ -116,6 +116,14 @@ class ExpoTransport(BaseTransport):
             headers["Authorization"] = f"Bearer {self.access_token}"
         return headers
 
+    def _timeouts(self) -> tuple[float, float]:
+        """Return the connect and read timeouts, cut to what the send's deadline leaves."""
+        left = self.time_left()
+        if left is None:
+            return self.timeout
+        left = max(left, MIN_TIMEOUT)
+        return (min(self.timeout[0], left), min(self.timeout[1], left))
+
     def _post(self, path: str, body: Any) -> dict[str, Any]:
         """POST `body` as JSON; return the decoded answer or raise BatchFailed."""
         data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
@@ -127,7 +135,7 @@ class ExpoTransport(BaseTransport):
                 self.base_url + path,
                 data=data,
                 headers=self._headers(compressed),
-                timeout=self.timeout,
+                timeout=self._timeouts(),
             )
         except requests.Timeout as exc:
             raise BatchFailed(outcomes.TIMEOUT, type(exc).__name__) from None

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 from django.db import connections
+from django.urls import reverse
 from django.utils import timezone
 
 from push.models import NotificationLog, OperatorAlert, PushDelivery, PushToken
-from tests.marketplace import BUYER_TOKEN
+from tests.support.marketplace import BUYER_TOKEN
 
 CHROMIUM = os.environ.get("PUSH_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -114,7 +115,7 @@ def _history(user, token):
             )
         ]
     )
-    OperatorAlert.objects.create(code="InvalidCredentials", count=2, source="receipt")
+    OperatorAlert.objects.create(code="InvalidCredentials", count=2, source="receipts")
 
 
 def _wait_for(condition, timeout=10.0):
@@ -135,14 +136,14 @@ def test_operator_changes_an_order_and_follows_its_notification(
     expo.reset()  # only what the browser causes from here on
 
     # Log in.
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    page.goto(f"{live_server.url}{reverse('admin:login')}?next={reverse('admin:index')}")
     page.fill("#id_username", "root")
     page.fill("#id_password", "pw-root-123")
     page.click("input[type=submit]")
     page.wait_for_selector("#push-overview-link")
 
     # Ship the order: the admin says the notification was queued, and Expo gets it.
-    page.goto(f"{live_server.url}/admin/orders/order/{order.pk}/change/")
+    page.goto(live_server.url + reverse("admin:orders_order_change", args=[order.pk]))
     page.select_option("#id_status", "shipped")
     page.click("input[name=_save]")
     page.wait_for_selector("ul.messagelist")
@@ -154,7 +155,9 @@ def test_operator_changes_an_order_and_follows_its_notification(
     assert sent[0]["title"] == "Order Update"
 
     # The log lists it as sent; its page shows the device's delivery (token masked).
-    page.goto(f"{live_server.url}/admin/push/notificationlog/?q=Order+Update")
+    page.goto(
+        live_server.url + reverse("admin:push_notificationlog_changelist") + "?q=Order+Update"
+    )
     row = page.locator("#result_list tbody tr", has_text="Order Update")
     assert row.count() == 1
     assert row.locator(".push-mark-sent").count() == 1
@@ -166,11 +169,11 @@ def test_operator_changes_an_order_and_follows_its_notification(
     assert BUYER_TOKEN[:20] + "…" in deliveries and BUYER_TOKEN not in page.content()
 
     # The per-device list has it too, linked to its notification.
-    page.goto(f"{live_server.url}/admin/push/pushdelivery/?q=alice")
+    page.goto(live_server.url + reverse("admin:push_pushdelivery_changelist") + "?q=alice")
     assert page.locator("#result_list tbody tr", has_text="Order Update").count() == 1
 
     # The overview, from the admin index: this hour's "sent" bar counts it.
-    page.goto(f"{live_server.url}/admin/")
+    page.goto(live_server.url + reverse("admin:index"))
     page.click("#push-overview-link a")
     page.wait_for_selector("#chart-hourly")
     this_hour = f"{timezone.localtime():%H}:00"

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from orders.models import Order, Payment, Review
 from push.models import NotificationLog, PushToken
-from tests.marketplace import BUYER_TOKEN, SELLER_TOKEN
+from tests.support.marketplace import BUYER_TOKEN, SELLER_TOKEN
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, transaction
 
 from orders.models import Order
-from tests.marketplace import BUYER_TOKEN, SELLER_TOKEN
+from tests.support.marketplace import BUYER_TOKEN, SELLER_TOKEN
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,7 +3,7 @@
 import pytest
 
 from push.models import NotificationLog, PushToken
-from tests.conftest import VALID_TOKEN
+from tests.support.api import VALID_TOKEN
 
 pytestmark = pytest.mark.django_db
 

@@ -4,14 +4,20 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 import push
-from push.devices import register_device
+from push.api.devices import register_device
 from push.models import NotificationLog, OperatorAlert, PushDelivery, PushToken
-from tests.conftest import OTHER_TOKEN, VALID_TOKEN
+from tests.support.api import OTHER_TOKEN, VALID_TOKEN
 
 pytestmark = pytest.mark.django_db
+
+
+def admin_url(name: str, *args) -> str:
+    """The push admin's URL by name: admin_url("pushtoken_changelist")."""
+    return reverse(f"admin:push_{name}", args=args)
 
 
 @pytest.fixture
@@ -27,18 +33,18 @@ def _log(user, **fields):
 
 def test_notifications_cannot_be_added_edited_or_deleted(staff_client, user):
     log = _log(user, status="sent", successful=True)
-    assert staff_client.get("/admin/push/notificationlog/add/").status_code == 403
-    page = staff_client.get(f"/admin/push/notificationlog/{log.pk}/change/")
+    assert staff_client.get(admin_url("notificationlog_add")).status_code == 403
+    page = staff_client.get(admin_url("notificationlog_change", log.pk))
     assert page.status_code == 200
     assert 'name="_save"' not in page.content.decode()
     staff_client.post(
-        f"/admin/push/notificationlog/{log.pk}/change/",
+        admin_url("notificationlog_change", log.pk),
         {"title": "Changed", "body": "x", "status": "failed", "user": user.pk, "type": "order"},
     )
     log.refresh_from_db()
     assert (log.title, log.status) == ("T", "sent")
-    assert staff_client.get(f"/admin/push/notificationlog/{log.pk}/delete/").status_code == 403
-    changelist = staff_client.get("/admin/push/notificationlog/").content.decode()
+    assert staff_client.get(admin_url("notificationlog_delete", log.pk)).status_code == 403
+    changelist = staff_client.get(admin_url("notificationlog_changelist")).content.decode()
     assert "delete_selected" not in changelist
     assert "deliver_again" in changelist
 
@@ -46,9 +52,9 @@ def test_notifications_cannot_be_added_edited_or_deleted(staff_client, user):
 def test_deliveries_cannot_be_added_edited_or_deleted(staff_client, user):
     log = _log(user, status="sent")
     delivery = PushDelivery.objects.create(notification=log, token=VALID_TOKEN, status="accepted")
-    assert staff_client.get("/admin/push/pushdelivery/add/").status_code == 403
-    assert staff_client.get(f"/admin/push/pushdelivery/{delivery.pk}/delete/").status_code == 403
-    page = staff_client.get(f"/admin/push/pushdelivery/{delivery.pk}/change/").content.decode()
+    assert staff_client.get(admin_url("pushdelivery_add")).status_code == 403
+    assert staff_client.get(admin_url("pushdelivery_delete", delivery.pk)).status_code == 403
+    page = staff_client.get(admin_url("pushdelivery_change", delivery.pk)).content.decode()
     assert VALID_TOKEN not in page
 
 
@@ -59,7 +65,7 @@ def test_list_marks_each_outcome_distinctly_and_shows_the_error(staff_client, us
     _log(user, status="skipped", error_message="TypeDisabled: the user switched off order")
     _log(user, status="pending", next_attempt_at=later, error_message="QuietHours: held until")
     _log(user, status="pending")
-    page = staff_client.get("/admin/push/notificationlog/").content.decode()
+    page = staff_client.get(admin_url("notificationlog_changelist")).content.decode()
     for outcome in ("sent", "failed", "skipped", "held", "pending"):
         assert f"push-mark-{outcome}" in page, outcome
     assert "<code>InvalidCredentials</code>" in page
@@ -98,7 +104,7 @@ def test_filters(staff_client, user, query, expected):
         status="failed",
         error_message="MessageTooBig (2 devices): big; DeviceNotRegistered (1 device): gone",
     )
-    response = staff_client.get(f"/admin/push/notificationlog/?{query}")
+    response = staff_client.get(admin_url("notificationlog_changelist") + f"?{query}")
     assert response.status_code == 200
     shown = {row.title for row in response.context["cl"].result_list}
     assert shown == expected
@@ -127,7 +133,7 @@ def test_delivery_list_filters_masks_and_links(staff_client, user, other_user):
     )
 
     def shown(query):
-        response = staff_client.get(f"/admin/push/pushdelivery/?{query}")
+        response = staff_client.get(admin_url("pushdelivery_changelist") + f"?{query}")
         assert response.status_code == 200
         return {row.pk for row in response.context["cl"].result_list}
 
@@ -139,24 +145,26 @@ def test_delivery_list_filters_masks_and_links(staff_client, user, other_user):
     assert shown("q=bob") == {receipt.pk}
     since = quote((timezone.now() - timedelta(days=1)).isoformat())
     assert shown(f"created_at__gte={since}") == {dead.pk, receipt.pk}
-    page = staff_client.get("/admin/push/pushdelivery/").content.decode()
+    page = staff_client.get(admin_url("pushdelivery_changelist")).content.decode()
     assert VALID_TOKEN not in page and OTHER_TOKEN not in page
     assert VALID_TOKEN[:20] + "…" in page
-    assert f"/admin/push/notificationlog/{log.pk}/change/" in page
-    assert f"/admin/push/pushtoken/{token.pk}/change/" in page
+    assert admin_url("notificationlog_change", log.pk) in page
+    assert admin_url("pushtoken_change", token.pk) in page
 
 
 def test_deactivating_by_hand_records_when_and_why(staff_client, user):
     token = PushToken.objects.create(user=user, token=VALID_TOKEN)
     staff_client.post(
-        "/admin/push/pushtoken/", {"action": "deactivate_tokens", "_selected_action": [token.pk]}
+        admin_url("pushtoken_changelist"),
+        {"action": "deactivate_tokens", "_selected_action": [token.pk]},
     )
     token.refresh_from_db()
     assert token.is_active is False
     assert token.deactivation_reason == "by_hand"
     assert token.deactivated_at is not None
     staff_client.post(
-        "/admin/push/pushtoken/", {"action": "activate_tokens", "_selected_action": [token.pk]}
+        admin_url("pushtoken_changelist"),
+        {"action": "activate_tokens", "_selected_action": [token.pk]},
     )
     token.refresh_from_db()
     assert (token.is_active, token.deactivation_reason, token.deactivated_at) == (True, "", None)
@@ -166,7 +174,7 @@ def test_test_notification_action_sends_to_the_tokens_users(staff_client, user, 
     token = PushToken.objects.create(user=user, token=VALID_TOKEN)
     with committed():
         response = staff_client.post(
-            "/admin/push/pushtoken/",
+            admin_url("pushtoken_changelist"),
             {"action": "send_test_notification", "_selected_action": [token.pk]},
             follow=True,
         )
@@ -207,14 +215,14 @@ def test_operator_errors_are_recorded_as_alerts(user, expo, committed):
     with committed():
         push.send(user, "Hi", "There")
     alert = OperatorAlert.objects.get()
-    assert (alert.code, alert.count, alert.source) == ("InvalidCredentials", 1, "ticket")
+    assert (alert.code, alert.count, alert.source) == ("InvalidCredentials", 1, "tickets")
 
 
 def test_saving_an_order_in_the_admin_says_its_notification_was_queued(
     staff_client, order, buyer, expo
 ):
     response = staff_client.post(
-        f"/admin/orders/order/{order.pk}/change/",
+        reverse("admin:orders_order_change", args=[order.pk]),
         {"product": order.product_id, "buyer": buyer.pk, "status": "shipped"},
         follow=True,
     )
@@ -223,7 +231,7 @@ def test_saving_an_order_in_the_admin_says_its_notification_was_queued(
     assert any("Notification queued for alice" in m and "has been shipped" in m for m in shown)
     # Saving without a change queues nothing, and says nothing about it.
     response = staff_client.post(
-        f"/admin/orders/order/{order.pk}/change/",
+        reverse("admin:orders_order_change", args=[order.pk]),
         {"product": order.product_id, "buyer": buyer.pk, "status": "shipped"},
         follow=True,
     )
@@ -231,5 +239,5 @@ def test_saving_an_order_in_the_admin_says_its_notification_was_queued(
 
 
 def test_admin_index_links_to_the_overview(staff_client):
-    page = staff_client.get("/admin/").content.decode()
-    assert "/admin/push/notificationlog/overview/" in page
+    page = staff_client.get(reverse("admin:index")).content.decode()
+    assert admin_url("overview") in page

@@ -8,8 +8,8 @@ from django.db import connection
 
 import push
 from push.models import NotificationLog, PushToken
-from tests import processes
-from tests.marketplace import BUYER_TOKEN
+from tests.support import processes
+from tests.support.marketplace import BUYER_TOKEN
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
@@ -113,7 +113,9 @@ def test_push_send_is_queued_and_delivered(celery_mode, celery_worker, user):
     )
 
 
-def test_workers_share_one_rate_limit_so_more_workers_add_no_429s(celery_mode, django_user_model):
+def test_workers_share_one_rate_limit_so_more_workers_add_no_429s(
+    celery_mode, celery_worker, django_user_model
+):
     expo = celery_mode
     expo.rate_per_second = SHARED_LIMIT
     expo.burst = SHARED_LIMIT

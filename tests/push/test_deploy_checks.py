@@ -6,7 +6,8 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from push import checks
-from tests.conftest import VALID_TOKEN, push_settings_update
+from tests.support.api import REGISTER, TEST, VALID_TOKEN
+from tests.support.settings import push_settings_update
 
 PRODUCTION_KEY = "p" * 60
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
@@ -132,8 +133,8 @@ def test_a_disabled_test_endpoint_is_not_found(api, user, settings):
     settings.DEBUG = True
     user.is_staff = True
     user.save()
-    api.post("/api/users/push-tokens/", {"token": VALID_TOKEN}, content_type="application/json")
+    api.post(REGISTER, {"token": VALID_TOKEN}, content_type="application/json")
     push_settings_update(settings, TEST_ENDPOINT_ENABLED=False)
-    response = api.generic("POST", "/api/users/push-tokens/test/")
+    response = api.generic("POST", TEST)
     assert response.status_code == 404
     assert response.json() == {"success": False, "message": "Not found."}

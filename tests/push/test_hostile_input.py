@@ -1,5 +1,8 @@
 """Hostile input against every endpoint: never a 5xx, never a change to anyone else's data.
 
+Bad requests get a clear JSON error (`{"success": false, "message": ...}`) with the right
+status: 400 for bodies that are not a JSON object, 401, 404, 405, 413 and 415.
+
 Each test runs with the rate limits off (they have their own tests), so every request
 reaches the code under attack instead of stopping at a 429.
 
@@ -19,15 +22,14 @@ from hypothesis import strategies as st
 
 from push.models import NotificationLog, NotificationPreference, PushToken
 from push.preferences import QuietHours, update_preferences
-from tests.conftest import VALID_TOKEN, bearer_client, push_settings_update
+from tests.support.api import PREFERENCES, REGISTER, REMOVE, TEST, VALID_TOKEN, bearer_client
+from tests.support.settings import push_settings_update
 from unitrade.access_tokens import issue_access_token
 
 pytestmark = pytest.mark.django_db
 
-REGISTER = "/api/users/push-tokens/"
-REMOVE = "/api/users/push-tokens/remove/"
-TEST = "/api/users/push-tokens/test/"
-PREFERENCES = "/api/users/push-preferences/"
+# The endpoints that only accept POST.
+POST_ONLY = [REGISTER, REMOVE, TEST]
 # Every endpoint with every method it accepts.
 ROUTES = [
     ("POST", REGISTER),
@@ -92,6 +94,15 @@ def assert_clean_answer(response):
     assert isinstance(response.json()["success"], bool)
 
 
+def assert_error(response, status):
+    """A clear JSON error: `status`, success false and a message."""
+    assert response.status_code == status
+    assert_clean_answer(response)
+    body = response.json()
+    assert body["success"] is False
+    assert isinstance(body["message"], str) and body["message"]
+
+
 # -- property-based bodies ----------------------------------------------------------------
 
 TYPES = ["order", "message", "payment", "product", "review", "system"]
@@ -101,7 +112,10 @@ scalars = (
     | st.integers()
     | st.floats()
     | st.text()
-    | st.sampled_from([*TYPES, "22:00", "07:00", "Europe/Berlin", VALID_TOKEN])
+    | st.sampled_from(
+        [*TYPES, "22:00", "07:00", "Europe/Berlin", "ios", "android", "ExponentPushToken[abc]"]
+    )
+    | st.just(VALID_TOKEN)
 )
 json_values = st.recursive(
     scalars,
@@ -156,9 +170,7 @@ def test_generated_bodies(alice, bob, method, path, raw):
 def test_huge_bodies_are_413(api, bob, method, path, size):
     before = snapshot(bob)
     raw = json.dumps({"preferences": {"message": False}, "pad": "x" * size}).encode()
-    response = send(api, method, path, raw)
-    assert response.status_code == 413
-    assert_clean_answer(response)
+    assert_error(send(api, method, path, raw), 413)
     assert snapshot(bob) == before
 
 
@@ -185,7 +197,7 @@ def test_deeply_nested_json(api, bob, method, path, depth):
         assert_clean_answer(response)
         if depth > 1000 or (path != TEST and method != "GET"):
             # Too deep for the parser, or parsed and refused by the endpoint's rules.
-            assert response.status_code == 400
+            assert_error(response, 400)
     assert snapshot(bob) == before
 
 
@@ -210,7 +222,28 @@ def test_json_edge_cases(api, bob, method, path, raw):
     assert snapshot(bob) == before
 
 
-# -- content types ------------------------------------------------------------------------
+@pytest.mark.parametrize("path", POST_ONLY)
+@pytest.mark.parametrize(
+    "raw",
+    [b"{", b"[]", b'"token"', b"null", b"42", b"\xff\xfe", b'{"token": NaN', b"[" * 100_00],
+)
+def test_a_body_that_is_not_a_json_object_is_400(api, path, raw):
+    assert_error(send(api, "POST", path, raw), 400)
+
+
+# -- methods, content types, unknown paths ------------------------------------------------
+
+
+@pytest.mark.parametrize("path", POST_ONLY)
+@pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
+def test_a_wrong_method_is_405(api, path, method):
+    response = getattr(api, method)(path)
+    assert_error(response, 405)
+    assert response.headers["Allow"] == "POST"
+
+
+def test_an_unknown_api_path_is_a_json_404(api):
+    assert_error(api.get("/api/users/nope/"), 404)
 
 
 @pytest.mark.parametrize(("method", "path"), [r for r in ROUTES if r[0] != "GET"])
@@ -229,8 +262,7 @@ def test_json_edge_cases(api, bob, method, path, raw):
 def test_wrong_content_types_are_415(api, bob, method, path, content_type):
     before = snapshot(bob)
     response = send(api, method, path, b'{"preferences": {"message": false}}', content_type)
-    assert response.status_code == 415
-    assert_clean_answer(response)
+    assert_error(response, 415)
     assert snapshot(bob) == before
 
 
@@ -337,6 +369,11 @@ def test_forged_and_expired_tokens_are_401(user, bob, settings, method, path):
         assert response.status_code == 401, header
         assert_clean_answer(response)
     assert (snapshot(bob), snapshot(user)) == (before_bob, before_alice)
+
+
+@pytest.mark.parametrize("path", POST_ONLY)
+def test_no_credentials_is_401(client, path):
+    assert_error(send(client, "POST", path, b"{}"), 401)
 
 
 def test_an_inactive_users_token_is_401(user, api):

@@ -15,10 +15,11 @@ from django.test import Client
 
 from messaging.models import Message, Thread
 from orders.models import Product
-from push.delivery import deliver_due
-from push.receipts import check_receipts
+from push.delivery.engine import deliver_due
+from push.delivery.receipts import check_receipts
 from push.tokens import mask_token
-from tests.conftest import bearer_client, push_settings_update
+from tests.support.api import PREFERENCES, REGISTER, TEST, bearer_client
+from tests.support.settings import push_settings_update
 from unitrade.access_tokens import issue_access_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,7 +34,7 @@ EXPO_ACCESS_TOKEN = "expo-access-token-secret-5f2c9a"
 
 def register(client, token, device_type="android"):
     response = client.post(
-        "/api/users/push-tokens/",
+        REGISTER,
         {"token": token, "device_type": device_type},
         content_type="application/json",
     )
@@ -77,8 +78,8 @@ def test_a_day_of_traffic_leaves_no_secret_in_the_logs(user, other_user, expo, s
     # Expo quotes tokens in ticket errors; one is dead, one has broken credentials.
     expo.token_errors[ALICE_TABLET] = "DeviceNotRegistered"
     expo.token_errors[BOB_OLD_PHONE] = "InvalidCredentials"
-    assert alice.generic("POST", "/api/users/push-tokens/test/").status_code == 200
-    assert alice.generic("POST", "/api/users/push-tokens/test/").status_code == 429
+    assert alice.generic("POST", TEST).status_code == 200
+    assert alice.generic("POST", TEST).status_code == 429
 
     # A chat message: the other party is told, never what it says.
     product = Product.objects.create(seller=other_user, name="Desk lamp", price="12.00")
@@ -106,9 +107,9 @@ def test_a_day_of_traffic_leaves_no_secret_in_the_logs(user, other_user, expo, s
     # Rejected bearer tokens, and preference changes.
     for token in (expired, forged, "garbage"):
         client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
-        assert client.get("/api/users/push-preferences/").status_code == 401
+        assert client.get(PREFERENCES).status_code == 401
     response = bearer_client(user).patch(
-        "/api/users/push-preferences/",
+        PREFERENCES,
         {"preferences": {"message": False}, "quiet_hours": None},
         content_type="application/json",
     )

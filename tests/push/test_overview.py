@@ -4,16 +4,17 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from push.models import NotificationLog, OperatorAlert, PushDelivery, PushToken
 from push.overview import charts, stats
 from push.token_lifecycle import retire_tokens
-from tests.conftest import VALID_TOKEN
+from tests.support.api import VALID_TOKEN
 
 pytestmark = pytest.mark.django_db
 
-URL = "/admin/push/notificationlog/overview/"
+URL = reverse("admin:push_overview")
 
 
 @pytest.fixture
@@ -81,7 +82,7 @@ def test_page_shows_figures_charts_and_the_last_alert(staff_client, user):
     NotificationLog.objects.create(user=user, title="a", body="b", status="pending")
     token = PushToken.objects.create(user=user, token=VALID_TOKEN)
     retire_tokens([token.pk], "DeviceNotRegistered")
-    OperatorAlert.objects.create(code="InvalidCredentials", count=3, source="ticket")
+    OperatorAlert.objects.create(code="InvalidCredentials", count=3, source="tickets")
     response = staff_client.get(URL)
     assert response.status_code == 200
     page = response.content.decode()
@@ -133,7 +134,7 @@ def test_page_makes_a_fixed_number_of_queries(staff_client, user, django_assert_
 def test_overview_needs_staff(client, user):
     client.force_login(user)
     response = client.get(URL)
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert response.status_code == 302 and reverse("admin:login") in response["Location"]
 
 
 def test_nice_ticks():

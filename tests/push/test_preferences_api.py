@@ -1,12 +1,12 @@
-"""GET/POST/PATCH /api/users/push-preferences/: the app's switches and quiet hours."""
+"""GET/POST/PATCH of the push preferences endpoint: the app's switches and quiet hours."""
 
 import pytest
 
 from push.models import NotificationPreference
+from tests.support.api import PREFERENCES
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/users/push-preferences/"
 ALL_ON = {
     "order": True,
     "message": True,
@@ -19,11 +19,11 @@ NIGHT = {"start": "22:00", "end": "07:00", "timezone": "Europe/Berlin"}
 
 
 def change(client, body, method="patch"):
-    return getattr(client, method)(URL, body, content_type="application/json")
+    return getattr(client, method)(PREFERENCES, body, content_type="application/json")
 
 
 def test_defaults_without_a_row(api):
-    response = api.get(URL)
+    response = api.get(PREFERENCES)
     assert response.status_code == 200
     assert response.json() == {"success": True, "preferences": ALL_ON, "quiet_hours": None}
     assert not NotificationPreference.objects.exists()
@@ -40,7 +40,11 @@ def test_switching_a_type_off_changes_only_that_type(api, user, method):
     }
     response = change(api, {"preferences": {"review": False}}, method)
     assert response.json()["preferences"] == {**ALL_ON, "message": False, "review": False}
-    assert api.get(URL).json()["preferences"] == {**ALL_ON, "message": False, "review": False}
+    assert api.get(PREFERENCES).json()["preferences"] == {
+        **ALL_ON,
+        "message": False,
+        "review": False,
+    }
     assert NotificationPreference.objects.get(user=user).disabled_types == ["message", "review"]
 
 
@@ -59,17 +63,17 @@ def test_system_may_be_confirmed_on_but_not_switched_off(api):
         "message": "system notifications cannot be switched off",
     }
     # Nothing of a refused request is applied.
-    assert api.get(URL).json()["preferences"] == ALL_ON
+    assert api.get(PREFERENCES).json()["preferences"] == ALL_ON
 
 
 def test_quiet_hours_set_read_and_cleared(api, user):
     response = change(api, {"quiet_hours": NIGHT})
     assert response.status_code == 200
     assert response.json() == {"success": True, "preferences": ALL_ON, "quiet_hours": NIGHT}
-    assert api.get(URL).json()["quiet_hours"] == NIGHT
+    assert api.get(PREFERENCES).json()["quiet_hours"] == NIGHT
     # Changing types leaves quiet hours alone, and the other way round.
     change(api, {"preferences": {"review": False}})
-    assert api.get(URL).json()["quiet_hours"] == NIGHT
+    assert api.get(PREFERENCES).json()["quiet_hours"] == NIGHT
     response = change(api, {"quiet_hours": None}, "post")
     assert response.json() == {
         "success": True,
@@ -131,9 +135,13 @@ def test_invalid_changes_are_400_and_change_nothing(api, body, message):
 
 def test_each_user_sees_and_changes_only_their_own(api, other_api, user, other_user):
     change(other_api, {"preferences": {"message": False}, "quiet_hours": NIGHT})
-    assert api.get(URL).json() == {"success": True, "preferences": ALL_ON, "quiet_hours": None}
+    assert api.get(PREFERENCES).json() == {
+        "success": True,
+        "preferences": ALL_ON,
+        "quiet_hours": None,
+    }
     change(api, {"preferences": {"order": False}})
-    assert other_api.get(URL).json() == {
+    assert other_api.get(PREFERENCES).json() == {
         "success": True,
         "preferences": {**ALL_ON, "message": False},
         "quiet_hours": NIGHT,
@@ -142,13 +150,13 @@ def test_each_user_sees_and_changes_only_their_own(api, other_api, user, other_u
 
 @pytest.mark.parametrize("method", ["put", "delete"])
 def test_other_methods_are_405(api, method):
-    response = getattr(api, method)(URL)
+    response = getattr(api, method)(PREFERENCES)
     assert response.status_code == 405
     assert response.headers["Allow"] == "GET, POST, PATCH"
 
 
 def test_unauthenticated_is_401(client):
-    assert client.get(URL).status_code == 401
+    assert client.get(PREFERENCES).status_code == 401
     assert change(client, {"preferences": {"message": False}}).status_code == 401
 
 
@@ -157,7 +165,7 @@ def test_a_browser_session_must_pass_csrf(user):
 
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(user)
-    assert browser.get(URL).status_code == 200  # reading is safe
+    assert browser.get(PREFERENCES).status_code == 200  # reading is safe
     response = change(browser, {"preferences": {"message": False}})
     assert response.status_code == 403
     assert not NotificationPreference.objects.exists()

@@ -8,10 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 import push
-from push.delivery import deliver_due
+from push.delivery.engine import deliver_due
 from push.models import NotificationLog, PushToken
 from push.preferences import QuietHours, update_preferences
-from tests.conftest import push_settings_update
+from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
 

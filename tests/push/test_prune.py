@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from push.models import NotificationLog, PushDelivery, PushToken
 from push.retention import prune
-from tests.conftest import OTHER_TOKEN, VALID_TOKEN, push_settings_update
+from tests.support.api import OTHER_TOKEN, VALID_TOKEN
+from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
 

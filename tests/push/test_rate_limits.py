@@ -13,17 +13,13 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import Client
 
+from push.api.throttling import client_ip, invalid_rates, rates
 from push.checks import E005_INVALID_RATE_LIMIT
 from push.models import NotificationPreference
-from push.throttling import client_ip, invalid_rates, rates
-from tests.conftest import VALID_TOKEN, bearer_client, push_settings_update
+from tests.support.api import PREFERENCES, REGISTER, REMOVE, TEST, VALID_TOKEN, bearer_client
+from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
-
-REGISTER = "/api/users/push-tokens/"
-REMOVE = "/api/users/push-tokens/remove/"
-TEST = "/api/users/push-tokens/test/"
-PREFERENCES = "/api/users/push-preferences/"
 
 
 def register(client):
@@ -59,7 +55,13 @@ def window_clock(monkeypatch):
 
 
 def test_defaults():
-    assert rates() == {"tokens": "30/m", "preferences": "30/m", "test": "5/m", "anonymous": "60/m"}
+    assert rates() == {
+        "tokens": "30/m",
+        "preferences": "30/m",
+        "test": "5/m",
+        "anonymous": "60/m",
+        "inbox": "60/m",
+    }
 
 
 def test_30_token_requests_a_minute_per_user(api, other_api, window_clock):

@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 import push
+from push.delivery.receipts import check_receipts
 from push.models import PushDelivery, PushToken
-from push.receipts import check_receipts
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,7 +2,6 @@
 
 import pytest
 from django.core import checks
-from django.db.models.signals import post_save, pre_save
 
 import push
 from push import Notification, on_change, on_created
@@ -13,13 +12,11 @@ from push.checks import E002_UNTRACKED_FIELD, E003_UNKNOWN_MODEL
 @pytest.fixture
 def scratch_declarations():
     """Declarations made in a test are removed again, with their signal connections."""
-    before = dict(receivers_module._declarations)
+    before = {declaration.name for declaration in receivers_module.declarations()}
     yield
-    for name, declaration in list(receivers_module._declarations.items()):
-        if name not in before:
-            post_save.disconnect(sender=declaration.model, dispatch_uid=declaration.dispatch_uid)
-            pre_save.disconnect(sender=declaration.model, dispatch_uid=declaration.dispatch_uid)
-            del receivers_module._declarations[name]
+    for declaration in receivers_module.declarations():
+        if declaration.name not in before:
+            receivers_module.forget(declaration.builder)
 
 
 def test_the_domain_apps_declarations_are_discovered():

@@ -1,13 +1,15 @@
 """push.send and push.send_bulk end to end: log rows, real HTTP to loopback Expo, outcomes."""
 
 import logging
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
 
 import push
+from push.delivery.engine import deliver_ids
 from push.models import NotificationLog, PushDelivery, PushToken
-from tests.conftest import push_settings_update
+from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +117,7 @@ def test_transient_failure_stays_pending_and_retry_sends_only_unaccepted_devices
     assert "MessageRateExceeded" in log.error_message
     del expo.token_errors[TOKENS[1]]
 
-    report = push.deliver_ids([log.pk])  # what the retry worker does
+    report = deliver_ids([log.pk])  # what the retry worker does
 
     log.refresh_from_db()
     assert (log.status, log.successful, log.attempts, log.sent_to_tokens) == ("sent", True, 2, 2)
@@ -125,17 +127,36 @@ def test_transient_failure_stays_pending_and_retry_sends_only_unaccepted_devices
     assert set(PushDelivery.objects.values_list("status", flat=True)) == {"accepted"}
 
 
-def test_retries_stop_after_the_configured_attempts(user, expo, settings, committed):
-    push_settings_update(settings, MAX_DELIVERY_ATTEMPTS=2, RETRY_ATTEMPTS=1)
+def test_retries_stop_when_the_retry_window_is_over(user, expo, settings, committed, clock):
+    push_settings_update(settings, RETRY_FOR_SECONDS=60, RETRY_ATTEMPTS=1)
     devices(user, 1)
     expo.fail_next("http_500", 5)
     with committed():
         log = push.send(user, "Hi", "There")
-    assert log.status == "pending"
-    push.deliver_ids([log.pk])
+    assert (log.status, log.next_attempt_at) == ("pending", clock.now + timedelta(seconds=30))
+    clock.advance(seconds=30)  # the next try would be 60 s later: past the window
+    deliver_ids([log.pk])
     log.refresh_from_db()
     assert (log.status, log.attempts) == ("failed", 2)
     assert log.error_message.startswith("INTERNAL_SERVER_ERROR (1 device): HTTP 500")
+
+
+def test_an_expo_outage_of_hours_is_ridden_out(user, expo, settings, committed, clock):
+    push_settings_update(settings, RETRY_ATTEMPTS=1)
+    devices(user, 1)
+    expo.fail_next("http_500", 30)
+    with committed():
+        log = push.send(user, "Hi", "There")
+    for _ in range(30):  # over two hours of failures, each retry at most 5 minutes apart
+        log.refresh_from_db()
+        assert log.status == "pending"
+        assert log.next_attempt_at - clock.now <= timedelta(minutes=5)
+        clock.set(log.next_attempt_at)
+        deliver_ids([log.pk])
+    log.refresh_from_db()
+    assert (log.status, log.attempts) == ("sent", 31)
+    assert clock.now - log.created_at > timedelta(hours=2)
+    assert expo.delivered_count(TOKENS[0]) == 1
 
 
 def test_expo_outage_keeps_the_notification(user, expo, settings, committed):
@@ -243,8 +264,9 @@ def test_send_bulk_to_a_queryset(
     push_settings_update(settings, BATCH_SIZE=50)
     expo.token_errors[f"ExponentPushToken[bulk-{many_users[5].pk}-1]"] = "DeviceNotRegistered"
     queryset = django_user_model.objects.filter(username__startswith="user")
-    # 3 chunks of 50 users: a handful of queries each, never one per user or device.
-    with django_assert_max_num_queries(36):
+    # 3 chunks of 50 users: a handful of queries each (the badge count one of them), never
+    # one per user or device.
+    with django_assert_max_num_queries(39):
         summary = push.send_bulk(queryset, "Hello", "Welcome back", data={"type": "system"})
     assert summary["total"] == 120
     assert summary["successful"] == 120
@@ -270,8 +292,8 @@ def test_many_different_errors_still_cost_a_fixed_number_of_queries(
             device.save()
             expo.token_errors[device.token] = "DeviceNotRegistered"
     queryset = django_user_model.objects.filter(username__startswith="user")
-    # 3 chunks of 50 users, at most 13 queries each (one more than above: the dead tokens).
-    with django_assert_max_num_queries(39):
+    # 3 chunks of 50 users, at most 14 queries each (one more than above: the dead tokens).
+    with django_assert_max_num_queries(42):
         summary = push.send_bulk(queryset, "Hello", "Welcome back")
     assert (summary["successful"], summary["failed"]) == (80, 40)
     assert summary["deactivated_tokens"] == 80
@@ -322,7 +344,8 @@ def test_badges_come_from_the_projects_unread_count(user, expo, settings, commit
     assert [message["badge"] for message in expo.delivered] == [7, 3]
 
 
-def test_without_badge_counts_no_badge_is_sent(user, expo, committed):
+def test_without_badge_counts_no_badge_is_sent(user, expo, settings, committed):
+    push_settings_update(settings, BADGE_COUNTS=None)
     devices(user, 1)
     with committed():
         push.send(user, "Hi", "There")

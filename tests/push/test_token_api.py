@@ -3,13 +3,9 @@
 import pytest
 
 from push.models import PushToken
-from tests.conftest import OTHER_TOKEN, VALID_TOKEN
+from tests.support.api import OTHER_TOKEN, REGISTER, REMOVE, TEST, VALID_TOKEN
 
 pytestmark = pytest.mark.django_db
-
-REGISTER = "/api/users/push-tokens/"
-REMOVE = "/api/users/push-tokens/remove/"
-TEST = "/api/users/push-tokens/test/"
 
 
 def post(client, path, body):
@@ -141,7 +137,7 @@ def test_test_endpoint_sends_to_the_callers_devices(api, settings, expo, committ
 
 @pytest.mark.django_db(transaction=True)
 def test_test_endpoint_answers_the_delivery_outcome(user, settings, expo):
-    from tests.conftest import bearer_client
+    from tests.support.api import bearer_client
 
     settings.DEBUG = True
     api = bearer_client(user)

@@ -10,7 +10,7 @@ from push.transports import BaseTransport, OutgoingMessage, get_transport
 from push.transports.console import ConsoleTransport
 from push.transports.expo import ExpoTransport
 from push.transports.locmem import LocmemTransport
-from tests.conftest import OTHER_TOKEN, VALID_TOKEN
+from tests.support.api import OTHER_TOKEN, VALID_TOKEN
 
 
 def test_console_writes_one_masked_line_per_message_and_accepts_them() -> None:
@@ -135,3 +135,30 @@ def test_a_non_transport_is_a_configuration_error(path: str) -> None:
 def test_the_base_transport_must_be_subclassed() -> None:
     with pytest.raises(NotImplementedError):
         BaseTransport().send_messages([OutgoingMessage(VALID_TOKEN, {})])
+
+
+def test_locmem_records_copies_of_what_was_sent() -> None:
+    payload = {"title": "before", "data": {"n": 1}}
+    LocmemTransport().send_messages([OutgoingMessage(VALID_TOKEN, payload)])
+    payload["title"] = "after"
+    payload["data"]["n"] = 2
+    assert push.outbox[0].payload == {"title": "before", "data": {"n": 1}}
+
+
+def test_an_unimplemented_hook_names_the_transport_class() -> None:
+    class HalfDone(BaseTransport):
+        pass
+
+    with pytest.raises(NotImplementedError, match="HalfDone must implement send_batch"):
+        HalfDone().send_messages([OutgoingMessage(VALID_TOKEN, {})])
+    with pytest.raises(NotImplementedError, match="HalfDone must implement fetch_receipts"):
+        HalfDone().get_receipts(["id"])
+
+
+def test_transports_do_not_read_settings() -> None:
+    from pathlib import Path
+
+    transports = Path(push.__file__).parent / "transports"
+    for module in transports.glob("*.py"):
+        if module.name != "__init__.py":  # the factory reads them, and only it
+            assert "push.conf" not in module.read_text(), module.name

@@ -1,4 +1,4 @@
-"""ExpoTransport over real HTTP against the loopback Expo server (tests/expo_server.py).
+"""ExpoTransport over real HTTP against the loopback Expo server (tests/support/expo/).
 
 Nothing is mocked: every test sends through `requests` to the `expo` fixture's server and
 asserts on what the server observed. Assertions count requests and deliveries, never durations.
@@ -10,17 +10,18 @@ import time
 import pytest
 import requests
 
-from push import outcomes
+from push.delivery import outcomes
+from push.transports import get_transport
 from push.transports.base import OutgoingMessage
 from push.transports.expo import ExpoTransport
-from tests.conftest import push_settings_update
-from tests.expo_server import (
+from tests.support.expo import (
     ALL_FAULTS,
     GATEWAY_HTML,
     HTTP_500,
     TIMEOUT,
     ExpoServer,
 )
+from tests.support.settings import push_settings_update
 
 
 def token(name: str) -> str:
@@ -37,9 +38,9 @@ def messages_for(count: int, prefix: str = "device") -> list[OutgoingMessage]:
 
 
 def transport(**options) -> ExpoTransport:
-    """Return an ExpoTransport with test defaults (no client rate limit, some retries)."""
+    """Return an ExpoTransport from the settings, with test defaults (no rate limit, retries)."""
     defaults = {"concurrency": 6, "rate_per_second": None, "retry_attempts": 4}
-    return ExpoTransport(**{**defaults, **options})
+    return get_transport("push.transports.expo.ExpoTransport", **{**defaults, **options})
 
 
 def assert_each_delivered_once(expo: ExpoServer, messages: list[OutgoingMessage]) -> None:
@@ -311,9 +312,25 @@ def test_a_non_retryable_request_error_is_not_retried(expo: ExpoServer) -> None:
 
     assert [ticket.error for ticket in tickets] == ["VALIDATION_ERROR"] * 4
     assert not tickets[0].rule.retry and not tickets[0].rule.deactivate_token
-    assert expo.stats.send_requests == 1
+    # Every message is bad: the request, its halves, then each alone; never the same twice.
+    assert expo.stats.send_requests == 1 + 2 + 4
     assert sender.stats.retries == 0
     assert expo.delivered == []
+
+
+def test_one_invalid_message_fails_alone_and_its_99_neighbours_are_sent(expo: ExpoServer) -> None:
+    messages = messages_for(100)
+    bad = 37
+    messages[bad] = OutgoingMessage(messages[bad].token, {**messages[bad].payload, "badge": "x"})
+    with transport() as sender:
+        tickets = sender.send_messages(messages)
+
+    assert [index for index, ticket in enumerate(tickets) if not ticket.ok] == [bad]
+    assert tickets[bad].error == "VALIDATION_ERROR"
+    assert '"badge" is invalid' in tickets[bad].message
+    assert len(expo.delivered) == 99 and expo.duplicates() == {}
+    # Bisection: at most 2 requests per halving level for one bad message (7 levels).
+    assert expo.stats.send_requests <= 1 + 2 * 7
 
 
 def test_tokens_of_several_expo_projects_are_sent_project_by_project(expo: ExpoServer) -> None:

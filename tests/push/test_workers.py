@@ -6,10 +6,10 @@ import pytest
 from django.db.models import Count
 from django.utils import timezone
 
-from push.delivery import CHUNKS_IN_FLIGHT
+from push.delivery.engine import CHUNKS_IN_FLIGHT
 from push.models import NotificationLog, PushDelivery, PushToken
-from tests import processes
-from tests.expo_server import GATEWAY_HTML, HTTP_500, RESET, TIMEOUT
+from tests.support import processes
+from tests.support.expo import GATEWAY_HTML, HTTP_500, RESET, TIMEOUT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,7 +68,7 @@ def test_thirty_percent_faults_still_deliver_everything_once(django_user_model, 
         ["push_deliver", "--loop", "--interval", "0.1"],
         BATCH_SIZE=200,
         RETRY_ATTEMPTS=1,
-        MAX_DELIVERY_ATTEMPTS=50,
+        RETRY_FOR_SECONDS=3600,
         DELIVERY_RETRY_SECONDS=0.05,
     )
     try:

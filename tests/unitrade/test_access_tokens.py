@@ -8,11 +8,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from tests.support.api import REGISTER
 from unitrade.access_tokens import issue_access_token
 
 pytestmark = pytest.mark.django_db
 
-REGISTER = "/api/users/push-tokens/"
 FORGERY_KEY = "not-our-secret-key-at-all-but-long-enough-for-hs256"
 BODY = {"token": "ExponentPushToken[abcdefghijklmnopqrstuv]"}
 

@@ -2,8 +2,8 @@ import signal
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from push.delivery import DeliveryReport
-from push.worker import Worker
+from push.delivery.reports import DeliveryReport
+from push.delivery.worker import Worker
 
 
 class Command(BaseCommand):

@@ -2,8 +2,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from push.receipts import check_receipts
-from push.transports.base import BatchFailed
+import push
 
 
 class Command(BaseCommand):
@@ -21,7 +20,7 @@ class Command(BaseCommand):
         if min_age is not None and min_age < 0:
             raise CommandError("--min-age must not be negative.")
         try:
-            report = check_receipts(None if min_age is None else timedelta(seconds=min_age))
-        except BatchFailed as failure:
-            raise CommandError(f"Expo did not answer: {failure.error}: {failure.message}") from None
+            report = push.check_receipts(None if min_age is None else timedelta(seconds=min_age))
+        except push.PushError as failure:
+            raise CommandError(f"Expo did not answer: {failure}") from None
         self.stdout.write(f"push_receipts: {report.summary()}")

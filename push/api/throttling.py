@@ -23,7 +23,8 @@ TOKENS = "tokens"
 PREFERENCES = "preferences"
 TEST = "test"
 ANONYMOUS = "anonymous"
-SCOPES = (TOKENS, PREFERENCES, TEST, ANONYMOUS)
+INBOX = "inbox"
+SCOPES = (TOKENS, PREFERENCES, TEST, ANONYMOUS, INBOX)
 
 RATE = re.compile(r"[1-9]\d*/\d*[smhd]")
 

@@ -1,10 +1,14 @@
-"""Client-side rate limiting, so bulk sends stay under Expo's 600 notifications a second."""
+"""Pacing of outgoing requests, so sends stay under Expo's 600 notifications a second."""
 
 import logging
 import threading
 import time
 
 logger = logging.getLogger(__name__)
+
+
+# Seconds a shared-limit call to Redis may take before this process limits on its own.
+REDIS_TIMEOUT = 1.0
 
 
 class TokenBucket:
@@ -95,7 +99,10 @@ class RedisTokenBucket(TokenBucket):
         import redis  # the [celery] extra; only needed when a shared limit is configured
 
         self._errors = redis.RedisError
-        self._take_script = redis.Redis.from_url(url).register_script(_REDIS_TAKE)
+        client = redis.Redis.from_url(
+            url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
+        )
+        self._take_script = client.register_script(_REDIS_TAKE)
         self.key = key
 
     def _take(self, count: float) -> float:
@@ -114,13 +121,13 @@ class RedisTokenBucket(TokenBucket):
             waited += wait
 
 
-def build_limiter(rate: float | None, capacity: float) -> "TokenBucket | Unlimited":
-    """Return the limiter for `rate` notifications a second: shared when Redis is configured."""
+def build_limiter(
+    rate: float | None, capacity: float, shared_url: str | None = None
+) -> "TokenBucket | Unlimited":
+    """Return the limiter for `rate` notifications a second: shared in Redis at `shared_url`."""
     if not rate:
         return Unlimited()
-    from push.conf import push_settings
-
     capacity = min(capacity, rate)
-    if push_settings.RATE_LIMIT_REDIS_URL:
-        return RedisTokenBucket(push_settings.RATE_LIMIT_REDIS_URL, rate, capacity)
+    if shared_url:
+        return RedisTokenBucket(shared_url, rate, capacity)
     return TokenBucket(rate, capacity)

@@ -11,7 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_database_url() -> str:
@@ -30,7 +30,7 @@ def worker_env(**push_settings) -> dict[str, str]:
     """Return the environment of a process that shares the tests' database and push setup."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
     env.update(
-        DJANGO_SETTINGS_MODULE="tests.worker_settings",
+        DJANGO_SETTINGS_MODULE="tests.support.worker_settings",
         DATABASE_URL=test_database_url(),
         PUSH_TEST_SETTINGS=json.dumps({**settings.PUSH_NOTIFICATIONS, **push_settings}),
         PYTHONUNBUFFERED="1",
@@ -64,13 +64,20 @@ def start_celery_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
         )
 
 
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll `condition` until it holds; fail with `what` after `timeout` seconds."""
+def poll(condition: Callable[[], bool], timeout: float) -> bool:
+    """Poll `condition` until it holds (True) or `timeout` seconds have passed (False)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            return False
         time.sleep(0.1)
+    return True
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll `condition` until it holds; fail with `what` after `timeout` seconds."""
+    if not poll(condition, timeout):
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def stop(process: subprocess.Popen, timeout: float = 30) -> tuple[int, str, str]:

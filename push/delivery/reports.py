@@ -38,3 +38,31 @@ class Report:
         if self.errors:
             text += "; errors: " + ", ".join(f"{code} x{n}" for code, n in self.errors.items())
         return text
+
+
+@dataclass
+class DeliveryReport(Report):
+    """What a delivery run did, notification by notification (the guide's summary keys)."""
+
+    total: int = 0
+    successful: int = 0
+    failed: int = 0
+    skipped: int = 0
+    pending: int = 0
+    devices: int = 0
+
+    def headline(self) -> str:
+        return (
+            f"{self.total} notification(s): {self.successful} sent, {self.failed} failed, "
+            f"{self.skipped} skipped, {self.pending} pending; {self.devices} device(s)"
+        )
+
+    def count(self, status: str, devices: int = 0) -> None:
+        """Count one notification that ended in `status` after trying `devices` devices."""
+        self.total += 1
+        self.devices += devices
+        name = _COUNTER_OF_STATUS.get(status, "pending")
+        setattr(self, name, getattr(self, name) + 1)
+
+
+_COUNTER_OF_STATUS = {"sent": "successful", "failed": "failed", "skipped": "skipped"}

@@ -8,10 +8,9 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from push.conf import push_settings
+from push.delivery.outcomes import ErrorSeen, act_on_errors
+from push.delivery.reports import Report
 from push.models import DeliveryStatus, PushDelivery, ReceiptStatus
-from push.outcomes import rule_for
-from push.reports import Report
-from push.token_lifecycle import record_operator_alert, retire_tokens
 from push.transports import BaseTransport, shared_transport
 
 logger = logging.getLogger(__name__)
@@ -76,7 +75,7 @@ def check_receipts(
 def _record(batch: list[tuple], receipts: dict, now: datetime, report: ReceiptReport) -> None:
     ok, not_ready, expired = [], [], []
     failed: dict[str, list[int]] = defaultdict(list)
-    dead_tokens = set()
+    errors = []
     for pk, ticket_id, token_id, ticketed_at in batch:
         receipt = receipts.get(ticket_id)
         if receipt is None:
@@ -86,8 +85,7 @@ def _record(batch: list[tuple], receipts: dict, now: datetime, report: ReceiptRe
         else:
             failed[receipt.error].append(pk)
             report.errors[receipt.error] += 1
-            if receipt.rule.deactivate_token and token_id is not None:
-                dead_tokens.add(token_id)
+            errors.append(ErrorSeen(receipt.error, token_id))
     rows = PushDelivery.objects
     rows.filter(pk__in=ok).update(receipt_status=ReceiptStatus.OK, receipt_checked_at=now)
     rows.filter(pk__in=expired).update(receipt_status=ReceiptStatus.EXPIRED, receipt_checked_at=now)
@@ -96,16 +94,7 @@ def _record(batch: list[tuple], receipts: dict, now: datetime, report: ReceiptRe
         rows.filter(pk__in=pks).update(
             receipt_status=ReceiptStatus.ERROR, receipt_error=code, receipt_checked_at=now
         )
-        if rule_for(code).alert_operator:
-            logger.error(
-                "Expo receipts report %s for %d notification(s): the app's push credentials "
-                "or configuration need an operator; no device token was changed.",
-                code,
-                len(pks),
-            )
-            record_operator_alert(code, len(pks), "receipt")
-    if dead_tokens:
-        report.deactivated_tokens += retire_tokens(dead_tokens, "DeviceNotRegistered")
+    report.deactivated_tokens += act_on_errors(errors, "receipts")
     report.checked += len(batch)
     report.ok += len(ok)
     report.failed += sum(len(pks) for pks in failed.values())

@@ -18,7 +18,7 @@ from django.http import HttpRequest, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
-from push import throttling
+from push.api import throttling
 from push.conf import push_settings
 
 logger = logging.getLogger(__name__)

@@ -6,12 +6,12 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
 import push
-from push import throttling
+from push.api import throttling
+from push.api.conventions import BadRequest, error_response, json_api
+from push.api.devices import register_device, remove_device
 from push.conf import push_settings
-from push.devices import register_device, remove_device
-from push.http import BadRequest, error_response, json_api
 from push.models import DeviceType, NotificationStatus, PushToken
-from push.preferences import (
+from push.preferences.changes import (
     InvalidPreferences,
     parse_changes,
     preferences_of,

@@ -4,9 +4,10 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 
-from push.claims import claim_due
 from push.conf import push_settings
-from push.delivery import DeliveryReport, deliver
+from push.delivery.claims import claim_due
+from push.delivery.engine import deliver
+from push.delivery.reports import DeliveryReport
 from push.models import NotificationLog
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from push import views
+from push.api import inbox, views
 
 app_name = "push"
 
@@ -9,4 +9,7 @@ urlpatterns = [
     path("push-tokens/remove/", views.remove_push_token, name="remove_push_token"),
     path("push-tokens/test/", views.send_test_notification, name="test_notification"),
     path("push-preferences/", views.push_preferences, name="push_preferences"),
+    path("notifications/", inbox.notifications, name="notifications"),
+    path("notifications/read/", inbox.mark_notifications_read, name="notifications_read"),
+    path("notifications/unread-count/", inbox.unread_count, name="unread_count"),
 ]

@@ -1,4 +1,4 @@
-"""Turning a notification into the fields of an Expo message."""
+"""Turning a notification into the fields of an Expo message, badge included."""
 
 import json
 import logging
@@ -10,6 +10,8 @@ from django.utils.module_loading import import_string
 
 from push.conf import push_settings
 from push.exceptions import PushConfigurationError
+from push.models import NotificationLog
+from push.validation import check_expo_fields
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +31,13 @@ EXPO_FIELDS = {
     "interruption_level": "interruptionLevel",
     "collapse_id": "collapseId",
     "icon": "icon",
+    "tag": "tag",
+    "rich_content": "richContent",
+    "content_available": "_contentAvailable",
 }
+
+
+_KEYWORD_OF_FIELD = {field: keyword for keyword, field in EXPO_FIELDS.items()}
 
 
 def expo_options(notification_type: str, options: dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +56,9 @@ def expo_options(notification_type: str, options: dict[str, Any]) -> dict[str, A
     fields.update(push_settings.TYPE_MESSAGE_OPTIONS.get(notification_type, {}))
     for name, value in options.items():
         fields[EXPO_FIELDS[name]] = value
-    return {key: value for key, value in fields.items() if value is not None}
+    fields = {key: value for key, value in fields.items() if value is not None}
+    check_expo_fields(fields, _KEYWORD_OF_FIELD)
+    return fields
 
 
 def payload_size(title: str, body: str, data: dict[str, Any] | None, subtitle: str = "") -> int:
@@ -75,6 +85,23 @@ def build_payload(
         "data": {**(data or {}), "notificationId": str(notification_id)},
         **options,
     }
+
+
+def payload_for(notification: NotificationLog, badges: dict[int, int]) -> dict[str, Any]:
+    """Return the Expo fields of a notification row, made once and shared by its devices.
+
+    `badges` are the chunk's badge numbers (`badge_counts`); a send's own `badge` wins.
+    """
+    cached = getattr(notification, "_push_payload", None)
+    if cached is None:
+        options = notification.options
+        if "badge" not in options and notification.user_id in badges:
+            options = {**options, "badge": badges[notification.user_id]}
+        cached = build_payload(
+            notification.pk, notification.title, notification.body, notification.data, options
+        )
+        notification._push_payload = cached
+    return cached
 
 
 def badge_counts(user_ids: set[int]) -> dict[int, int]:

@@ -42,6 +42,30 @@ def new_lease(now: datetime | None = None) -> dict[str, Any]:
     }
 
 
+# The fields of a row whose claim is given up: anyone may claim it again.
+RELEASED: dict[str, Any] = {"locked_until": None, "lease_token": ""}
+
+
+def held_by(rows: Iterable[NotificationLog]) -> QuerySet:
+    """Return the rows still held by the leases `rows` were claimed with (filter them further)."""
+    tokens = {row.lease_token for row in rows if row.lease_token}
+    return NotificationLog.objects.filter(lease_token__in=tokens)
+
+
+def renew(tokens: Iterable[str]) -> int:
+    """Extend the leases stamped with `tokens` (work still in flight); return rows renewed.
+
+    Only pending rows still carrying one of the tokens are renewed: a lease that ran out
+    and was taken by another claimer stays theirs.
+    """
+    tokens = [token for token in tokens if token]
+    if not tokens:
+        return 0
+    return NotificationLog.objects.filter(
+        lease_token__in=tokens, status=NotificationStatus.PENDING
+    ).update(locked_until=timezone.now() + timedelta(seconds=push_settings.LEASE_SECONDS))
+
+
 def _stamp(rows: QuerySet, now: datetime) -> tuple[str, int]:
     """Lease the pending, unleased rows among `rows`; return the lease's token and count."""
     lease = new_lease(now)
@@ -64,11 +88,23 @@ def claim_rows(rows: list[NotificationLog]) -> list[NotificationLog]:
     if not rows:
         return []
     now = timezone.now()
-    token, count = _stamp(NotificationLog.objects.filter(pk__in=[row.pk for row in rows]), now)
-    if count == len(rows):
-        return rows
-    claimed = set(NotificationLog.objects.filter(lease_token=token).values_list("pk", flat=True))
-    return [row for row in rows if row.pk in claimed]
+    lease = new_lease(now)
+    count = (
+        NotificationLog.objects.filter(pk__in=[row.pk for row in rows])
+        .filter(_unleased(now), status=NotificationStatus.PENDING)
+        .update(**lease)
+    )
+    if count != len(rows):
+        claimed = set(
+            NotificationLog.objects.filter(lease_token=lease["lease_token"]).values_list(
+                "pk", flat=True
+            )
+        )
+        rows = [row for row in rows if row.pk in claimed]
+    for row in rows:  # the caller's instances now know whose they are
+        row.lease_token = lease["lease_token"]
+        row.locked_until = lease["locked_until"]
+    return rows
 
 
 def claim_due(limit: int) -> list[NotificationLog]:

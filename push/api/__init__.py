@@ -1,0 +1,1 @@
+"""The HTTP API the mobile app calls: device tokens and notification preferences."""

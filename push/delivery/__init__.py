@@ -1,0 +1,1 @@
+"""Delivery: claimed outbox rows → Expo tickets → recorded outcomes, receipts, workers."""

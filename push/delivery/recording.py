@@ -1,0 +1,119 @@
+"""Recording a chunk's answers: a delivery row per device, then each notification's status."""
+
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.db.models import F, IntegerField, TextField
+from django.utils import timezone
+
+from push.conf import push_settings
+from push.delivery.claims import RELEASED, held_by
+from push.delivery.outcomes import ErrorSeen, act_on_errors
+from push.delivery.reports import DeliveryReport
+from push.delivery.rowvalues import per_row
+from push.delivery.status import decide
+from push.delivery.targets import Chunk, Target
+from push.models import DeliveryStatus, NotificationLog, PushDelivery
+from push.transports import Ticket
+
+logger = logging.getLogger(__name__)
+
+
+def record(chunk: Chunk, tickets: list[Ticket], report: DeliveryReport) -> None:
+    """Store the tickets of one chunk, act on their errors, settle each notification."""
+    by_notification: dict[int, list[Ticket]] = defaultdict(list)
+    deliveries = []
+    errors = []
+    for target, ticket in zip(chunk.targets, tickets, strict=True):
+        by_notification[target.notification.pk].append(ticket)
+        deliveries.append(_delivery_row(target, ticket))
+        if not ticket.ok:
+            report.errors[ticket.error] += 1
+            errors.append(ErrorSeen(ticket.error, target.token_id, target.token))
+    if deliveries:
+        PushDelivery.objects.bulk_create(
+            deliveries,
+            update_conflicts=True,
+            unique_fields=["notification", "token"],
+            update_fields=[
+                "push_token",
+                "status",
+                "ticket_id",
+                "error",
+                "error_message",
+                "updated_at",
+            ],
+        )
+    report.deactivated_tokens += act_on_errors(errors, "tickets")
+    _settle(chunk, by_notification, report)
+
+
+def _delivery_row(target: Target, ticket: Ticket) -> PushDelivery:
+    if ticket.ok:
+        status = DeliveryStatus.ACCEPTED
+    elif ticket.rule.retry:
+        status = DeliveryStatus.RETRYING
+    else:
+        status = DeliveryStatus.FAILED
+    return PushDelivery(
+        notification_id=target.notification.pk,
+        push_token_id=target.token_id,
+        token=target.token,
+        status=status,
+        ticket_id=ticket.id or "",
+        error=ticket.error or "",
+        error_message=ticket.message,
+        updated_at=timezone.now(),
+    )
+
+
+def retry_until(notification: NotificationLog) -> datetime:
+    """Return until when a notification is worth retrying: RETRY_FOR_SECONDS after it was made."""
+    return notification.created_at + timedelta(seconds=push_settings.RETRY_FOR_SECONDS)
+
+
+def _settle(chunk: Chunk, by_notification: dict[int, list[Ticket]], report: DeliveryReport) -> None:
+    """Decide each notification's status and write them with one UPDATE per outcome."""
+    now = timezone.now()
+    groups: dict[tuple, list[NotificationLog]] = defaultdict(list)
+    for notification in chunk.notifications:
+        tickets = by_notification.get(notification.pk, [])
+        outcome = decide(
+            tickets,
+            attempts_before=notification.attempts,
+            previously_accepted=chunk.already_accepted.get(notification.pk, 0),
+            now=now,
+            retry_until=retry_until(notification),
+            retry_seconds=push_settings.DELIVERY_RETRY_SECONDS,
+            retry_max_seconds=push_settings.DELIVERY_RETRY_MAX_SECONDS,
+        )
+        notification.status = outcome.status
+        notification.successful = outcome.successful
+        notification.sent_to_tokens = outcome.sent_to_tokens
+        notification.error_message = outcome.error_message
+        notification.attempts = outcome.attempts
+        notification.next_attempt_at = outcome.next_attempt_at
+        groups[(outcome.status, outcome.successful, outcome.next_attempt_at)].append(notification)
+        report.count(outcome.status, devices=len(tickets))
+    # Errors quote each device, so rows of one outcome may differ in detail: one UPDATE per
+    # outcome all the same, with per-row values where they differ. Only rows this claimer
+    # still holds are written: one whose lease was lost is its new holder's to record.
+    held = held_by(chunk.notifications)
+    for (status, successful, next_at), rows in groups.items():
+        written = held.filter(pk__in=[row.pk for row in rows]).update(
+            status=status,
+            successful=successful,
+            next_attempt_at=next_at,
+            sent_to_tokens=per_row(rows, "sent_to_tokens", IntegerField()),
+            error_message=per_row(rows, "error_message", TextField()),
+            attempts=F("attempts") + 1,
+            updated_at=now,
+            **RELEASED,
+        )
+        if written < len(rows):
+            logger.warning(
+                "%d notification(s) were claimed by another worker while in flight: their "
+                "outcome is left to it",
+                len(rows) - written,
+            )

@@ -1,0 +1,176 @@
+"""The outbox's hand-off: write pending rows now, deliver them after the commit.
+
+Every way a notification is made (push.send, push.send_bulk, receivers, the admin's
+"Deliver again") goes through here, and this is the only place that asks Django to run
+delivery on commit. A rolled-back transaction or savepoint takes its rows and its hand-off
+with it; whatever was committed and not delivered stays pending for a worker.
+"""
+
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+from push.conf import INLINE, push_settings
+from push.delivery.claims import new_lease
+from push.delivery.engine import DeliveryReport, deliver, deliver_ids
+from push.models import NotificationLog, NotificationStatus
+from push.notification import Notification
+
+logger = logging.getLogger(__name__)
+
+
+def add(notification: Notification, using: str = DEFAULT_DB_ALIAS) -> NotificationLog:
+    """Write `notification` as a row and deliver it after the commit; return the row.
+
+    Outside a transaction, delivery happens now (inline) or is queued (celery), and the row
+    comes back updated.
+    """
+    row = notification.row()
+    # A savepoint: whatever the database says, the caller's transaction stays usable.
+    with transaction.atomic(using=using):
+        row.save(using=using)
+    if row.status == NotificationStatus.PENDING:
+        deliver_after_commit(rows=[row], using=using)
+    return row
+
+
+def add_many(notification: Notification, user_ids: Iterator[int]) -> dict[str, Any]:
+    """Write one row per user, chunk by chunk, and deliver them; return the run's summary.
+
+    Outside a transaction and in inline mode the rows are born claimed by this process and
+    delivered chunk by chunk as they are written; otherwise they are handed off (after the
+    commit, if in a transaction) and the summary counts them pending. A notification too
+    large for Apple and Google raises ValueError before anything is written.
+    """
+    if notification.too_large:
+        raise ValueError(notification.row_fields()["error_message"])
+    in_transaction = transaction.get_connection().in_atomic_block
+    if in_transaction or push_settings.DELIVERY != INLINE:
+        ids = [row.pk for chunk in _written_in_chunks(notification, user_ids) for row in chunk]
+        deliver_after_commit(ids=ids)
+        return DeliveryReport(total=len(ids), pending=len(ids)).as_dict()
+    chunks = _written_in_chunks(notification, user_ids, claimed=True)
+    return deliver(chunks, claimed=True).as_dict()
+
+
+def redeliver(ids: Iterable[int]) -> int:
+    """Put these failed or pending notifications back in the outbox, due now; return how many.
+
+    Only devices without an accepted ticket get them again.
+    """
+    ids = list(
+        NotificationLog.objects.filter(
+            pk__in=list(ids), status__in=[NotificationStatus.PENDING, NotificationStatus.FAILED]
+        ).values_list("pk", flat=True)
+    )
+    NotificationLog.objects.filter(pk__in=ids).update(
+        status=NotificationStatus.PENDING, next_attempt_at=None, attempts=0
+    )
+    deliver_after_commit(ids=ids)
+    return len(ids)
+
+
+def deliver_after_commit(
+    *,
+    rows: Iterable[NotificationLog] = (),
+    ids: Iterable[int] = (),
+    using: str = DEFAULT_DB_ALIAS,
+) -> None:
+    """Hand these pending notifications to delivery once the current transaction commits.
+
+    Outside a transaction they are handed off now. Loaded `rows` are delivered in place
+    (the caller sees their outcome), `ids` are loaded by the claim.
+    """
+    if connections[using].in_atomic_block:
+        batch = transaction_batch(using)
+        batch.rows.extend(rows)
+        batch.ids.extend(ids)
+    else:
+        hand_off(list(rows), list(ids))
+
+
+@dataclass
+class TransactionBatch:
+    """What one transaction wrote for delivery, handed off by one on-commit hook.
+
+    `notes` is scratch space for writers that revise their own rows within the transaction
+    (receivers keep their per-event rows there); it goes with the batch.
+    """
+
+    rows: list[NotificationLog] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
+    notes: dict[Any, Any] = field(default_factory=dict)
+    handed_off: bool = False
+
+    def hand_off(self) -> None:
+        self.handed_off = True
+        hand_off(self.rows, self.ids)
+
+
+def transaction_batch(using: str = DEFAULT_DB_ALIAS) -> TransactionBatch:
+    """Return the open transaction's batch, starting afresh after a commit or a rollback."""
+    connection = connections[using]
+    batch = getattr(connection, "_push_transaction_batch", None)
+    # Our hook is still queued only while the transaction that queued it is open (a commit
+    # runs it; a rollback of its transaction or savepoint discards it).
+    if (
+        batch is None
+        or batch.handed_off
+        or not any(hook[1] == batch.hand_off for hook in connection.run_on_commit)
+    ):
+        batch = TransactionBatch()
+        connection._push_transaction_batch = batch
+        # robust: a failing hand-off is logged and never breaks the caller's other hooks.
+        transaction.on_commit(batch.hand_off, using=using, robust=True)
+    return batch
+
+
+def hand_off(rows: list[NotificationLog], ids: list[int]) -> None:
+    """Deliver committed pending notifications as the DELIVERY setting says.
+
+    inline: in this process, now, within SYNC_DELIVERY_BUDGET_SECONDS. celery: as tasks
+    for the workers. Never raises: this runs after the caller's commit (or inside its
+    send), where an exception would break what the caller does next. Whatever fails is
+    logged and stays pending for `push_deliver`, the due-poll or the periodic task.
+    """
+    if not rows and not ids:
+        return
+    try:
+        if push_settings.DELIVERY == INLINE:
+            deadline = time.monotonic() + push_settings.SYNC_DELIVERY_BUDGET_SECONDS
+            size = push_settings.BATCH_SIZE
+            if rows:
+                chunks = (rows[start : start + size] for start in range(0, len(rows), size))
+                deliver(chunks, deadline=deadline)
+            if ids:
+                deliver_ids(ids, deadline=deadline)
+        else:
+            from push.delivery.tasks import enqueue_delivery
+
+            enqueue_delivery([row.pk for row in rows] + list(ids))
+    except Exception:
+        logger.exception(
+            "Handing %d notification(s) to delivery failed: they stay pending for a worker",
+            len(rows) + len(ids),
+        )
+
+
+def _written_in_chunks(
+    notification: Notification, user_ids: Iterator[int], *, claimed: bool = False
+) -> Iterator[list[NotificationLog]]:
+    """Write the rows chunk by chunk (one INSERT each); yield each chunk.
+
+    `claimed` rows carry a lease taken as their chunk is made, so it covers their delivery.
+    """
+    size = push_settings.BATCH_SIZE
+    while chunk := list(islice(user_ids, size)):
+        lease = new_lease() if claimed else {}
+        rows = [notification.row(user_id, **lease) for user_id in chunk]
+        with transaction.atomic():  # a savepoint inside the caller's transaction
+            written = NotificationLog.objects.bulk_create(rows)
+        yield written

@@ -1,0 +1,116 @@
+"""The one shape of a notification on its way in: who, what, and its Expo options.
+
+`push.send()` and `push.send_bulk()` build one from their arguments, and receivers return
+one. It is checked when it is made, so nothing invalid is ever written.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Model
+
+from push.conf import push_settings
+from push.delivery.outcomes import PAYLOAD_TOO_LARGE
+from push.models import NotificationLog, NotificationStatus, NotificationType
+from push.payloads import expo_options, payload_size
+from push.validation import check_json, check_text
+
+logger = logging.getLogger(__name__)
+
+UserRef = Model | int
+
+_TITLE_MAX_LENGTH = NotificationLog._meta.get_field("title").max_length
+# What a notification refused for its size keeps of its body, for the record.
+_KEPT_BODY_CHARACTERS = 200
+
+
+@dataclass(frozen=True)
+class Notification:
+    """What to send, to whom (`to`: a user or an id; None for a bulk send's template).
+
+    `options` are Expo message fields by push.send()'s keyword names (subtitle, sound,
+    badge, channel_id, ttl, ...). Raises ValueError or TypeError for a notification that
+    could never be sent.
+    """
+
+    to: UserRef | None
+    title: str
+    body: str
+    data: dict[str, Any] | None = None
+    type: str = NotificationType.SYSTEM
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.type not in NotificationType.values:
+            raise ValueError(
+                f"Unknown notification type {self.type!r}; use one of {NotificationType.values}."
+            )
+        check_text(self.title, "title")
+        check_text(self.body, "body")
+        if len(self.title) > _TITLE_MAX_LENGTH:
+            raise ValueError(f"title is longer than {_TITLE_MAX_LENGTH} characters.")
+        if self.data is not None:
+            if not isinstance(self.data, dict):
+                raise TypeError("data must be a dict (the app reads it as a JSON object).")
+            check_json(self.data, "data")
+        if not isinstance(self.options, dict):
+            raise TypeError("options must be a dict of Expo message fields.")
+        if self.to is not None:
+            user_id_of(self.to)
+        object.__setattr__(self, "_row_fields", self._fields())
+
+    @property
+    def too_large(self) -> bool:
+        """Whether Apple and Google would refuse this notification for its size."""
+        return self._row_fields.get("status") == NotificationStatus.FAILED  # type: ignore[attr-defined]
+
+    def recipient_id(self) -> int:
+        """Return the primary key of the recipient."""
+        if self.to is None:
+            raise ValueError("This notification has no recipient (`to`).")
+        return user_id_of(self.to)
+
+    def row(self, user_id: int | None = None, **fields: Any) -> NotificationLog:
+        """Return an unsaved NotificationLog row for `user_id` (default: the recipient)."""
+        if user_id is None:
+            user_id = self.recipient_id()
+        return NotificationLog(user_id=user_id, **self.row_fields(), **fields)
+
+    def row_fields(self) -> dict[str, Any]:
+        """Return the NotificationLog fields of this notification (all but the user)."""
+        return dict(self._row_fields)  # type: ignore[attr-defined]
+
+    def _fields(self) -> dict[str, Any]:
+        fields = expo_options(self.type, self.options)
+        row: dict[str, Any] = {
+            "type": self.type,
+            "title": self.title,
+            "body": self.body,
+            "data": self.data,
+            "options": fields,
+        }
+        size = payload_size(self.title, self.body, self.data, fields.get("subtitle", ""))
+        limit = push_settings.MAX_PAYLOAD_BYTES
+        if size > limit:
+            # Expo would accept it and Apple/Google refuse it later (MessageTooBig): fail now.
+            row["status"] = NotificationStatus.FAILED
+            row["error_message"] = (
+                f"{PAYLOAD_TOO_LARGE}: title, subtitle, body and data are {size} bytes; "
+                f"the limit is {limit}."
+            )
+            row["in_inbox"] = False  # it failed for its own content: nothing to show either
+            # Keep the record, not the oversized content: a bulk send must not store it N times.
+            row["data"] = None
+            row["body"] = self.body[:_KEPT_BODY_CHARACTERS]
+            logger.warning("Not sending a %s notification: payload of %d bytes", self.type, size)
+        return row
+
+
+def user_id_of(user: UserRef) -> int:
+    """Return the primary key of a user given as a model instance or as an id."""
+    if isinstance(user, Model):
+        return user.pk
+    if isinstance(user, int) and not isinstance(user, bool):
+        return user
+    raise TypeError(f"Expected a user or a user id, got {user.__class__.__name__}.")

@@ -1,0 +1,130 @@
+"""What each user wants to receive, applied to a chunk of notifications before sending.
+
+Three rules, in this order, decide what happens to a claimed notification:
+
+1. A type the user switched off is never sent: it is recorded as skipped, with why.
+2. During the user's quiet hours non-urgent notifications are held until the window ends.
+3. At most MAX_NOTIFICATIONS_PER_HOUR non-urgent notifications reach a user in any hour;
+   the extra ones are held until the oldest of that hour is an hour old, then sent as the
+   window frees up (a chat burst arrives as a trickle instead of a flood).
+
+Order and payment notifications are urgent: they skip rules 2 and 3. System notifications
+cannot be switched off. A user without a NotificationPreference row has the defaults:
+every type on, no quiet hours.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Min
+
+from push.conf import push_settings
+from push.models import (
+    NotificationLog,
+    NotificationPreference,
+    NotificationStatus,
+    NotificationType,
+)
+from push.preferences.windows import quiet_hours_end, zone_named
+
+# Never held by quiet hours or the hourly cap.
+URGENT_TYPES = frozenset({NotificationType.ORDER.value, NotificationType.PAYMENT.value})
+# Cannot be switched off.
+ALWAYS_ON_TYPES = frozenset({NotificationType.SYSTEM.value})
+
+TYPE_DISABLED = "TypeDisabled"
+QUIET_HOURS = "QuietHours: held until the user's quiet hours end."
+HOURLY_CAP = "HourlyCap: held, the user had their hourly share of notifications."
+HOUR = timedelta(hours=1)
+# Notifications older than this are never counted against the hourly cap, whenever they
+# were sent: it bounds the scan of a user's history to a range of the (user, created) index.
+_CAP_LOOKBACK = timedelta(days=2)
+
+
+@dataclass
+class Screening:
+    """A chunk's notifications that must not go out now."""
+
+    skipped: dict[int, str] = field(default_factory=dict)  # pk -> why it is never sent
+    held: dict[int, datetime] = field(default_factory=dict)  # pk -> not before
+    held_because: dict[int, str] = field(default_factory=dict)  # pk -> why it waits
+
+    def hold(self, pk: int, until: datetime, reason: str) -> None:
+        """Hold notification `pk` until `until`, for `reason`."""
+        self.held[pk] = until
+        self.held_because[pk] = reason
+
+
+def screen(notifications: list[NotificationLog], now: datetime) -> Screening:
+    """Return which notifications to skip or hold; two queries, whatever the chunk's size.
+
+    One query reads the chunk's users' preferences, one aggregate query counts what each
+    of them received in the last hour (only when the hourly cap may apply).
+    """
+    screening = Screening()
+    if not notifications:
+        return screening
+    user_ids = {notification.user_id for notification in notifications}
+    preferences = {
+        preference.user_id: preference
+        for preference in NotificationPreference.objects.filter(user_id__in=user_ids)
+    }
+    quiet_until: dict[int, datetime | None] = {}
+    capped: dict[int, list[NotificationLog]] = defaultdict(list)
+    for notification in sorted(notifications, key=lambda n: n.pk):
+        preference = preferences.get(notification.user_id)
+        kind = notification.type
+        if preference is not None and kind not in ALWAYS_ON_TYPES:
+            if kind in preference.disabled_types:
+                screening.skipped[notification.pk] = (
+                    f"{TYPE_DISABLED}: the user switched off {kind} notifications."
+                )
+                continue
+        if kind in URGENT_TYPES:
+            continue
+        if preference is not None and preference.quiet_start is not None:
+            if notification.user_id not in quiet_until:
+                quiet_until[notification.user_id] = quiet_hours_end(
+                    now,
+                    preference.quiet_start,
+                    preference.quiet_end,
+                    zone_named(preference.timezone),
+                )
+            until = quiet_until[notification.user_id]
+            if until is not None:
+                screening.hold(notification.pk, until, QUIET_HOURS)
+                continue
+        capped[notification.user_id].append(notification)
+    cap = push_settings.MAX_NOTIFICATIONS_PER_HOUR
+    if cap and capped:
+        _apply_hourly_cap(capped, cap, now, screening)
+    return screening
+
+
+def _apply_hourly_cap(
+    by_user: dict[int, list[NotificationLog]], cap: int, now: datetime, screening: Screening
+) -> None:
+    """Hold each user's notifications beyond what the cap leaves room for this hour."""
+    recent = (
+        NotificationLog.objects.filter(
+            user_id__in=list(by_user),
+            created_at__gte=now - _CAP_LOOKBACK,
+            status=NotificationStatus.SENT,
+            updated_at__gt=now - HOUR,
+        )
+        .exclude(type__in=list(URGENT_TYPES))
+        .values("user_id")
+        .annotate(count=Count("id"), oldest=Min("updated_at"))
+        .order_by()
+    )
+    sent = {row["user_id"]: (row["count"], row["oldest"]) for row in recent}
+    for user_id, notifications in by_user.items():
+        count, oldest = sent.get(user_id, (0, None))
+        room = max(0, cap - count)
+        if len(notifications) <= room:
+            continue
+        # What goes out now frees its slot an hour from now, the oldest one earlier.
+        until = (oldest or now) + HOUR
+        for notification in notifications[room:]:
+            screening.hold(notification.pk, until, HOURLY_CAP)

@@ -1,0 +1,24 @@
+"""Calling the API like the mobile app does: its URLs, bearer-token clients, device tokens."""
+
+from django.test import Client
+from django.urls import reverse
+
+from unitrade.access_tokens import issue_access_token
+
+VALID_TOKEN = "ExponentPushToken[xxxxxxxxxxxxxxxxxxxxxx]"
+OTHER_TOKEN = "ExpoPushToken[yyyyyyyyyyyyyyyyyyyyyy]"
+
+# The endpoints, by their URL names (app_name "push").
+REGISTER = reverse("push:save_push_token")
+REMOVE = reverse("push:remove_push_token")
+TEST = reverse("push:test_notification")
+PREFERENCES = reverse("push:push_preferences")
+INBOX = reverse("push:notifications")
+INBOX_READ = reverse("push:notifications_read")
+INBOX_UNREAD_COUNT = reverse("push:unread_count")
+
+
+def bearer_client(user) -> Client:
+    """Return a client that sends `Authorization: Bearer` like the mobile app, CSRF enforced."""
+    token = issue_access_token(user)
+    return Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {token}")
