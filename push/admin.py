@@ -55,6 +55,7 @@ class PushTokenAdmin(admin.ModelAdmin):
         "last_registered_at",
         "deactivated_at",
         "deactivation_reason",
+        "last_switched_at",
         "created_at",
     )
     list_filter = ("device_type", "is_active", "deactivation_reason", "deactivated_at")
@@ -66,6 +67,7 @@ class PushTokenAdmin(admin.ModelAdmin):
         "last_registered_at",
         "deactivated_at",
         "deactivation_reason",
+        "last_switched_at",
         "created_at",
         "updated_at",
     )

@@ -59,6 +59,9 @@ class PushToken(models.Model):
     last_registered_at = models.DateTimeField(default=timezone.now)
     deactivated_at = models.DateTimeField(null=True, blank=True)
     deactivation_reason = models.CharField(max_length=64, blank=True, default="")
+    # When the device last moved to another account (registered by another user): the token
+    # stays active, for its new owner; the previous owner no longer receives on it.
+    last_switched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,10 +1,12 @@
 """When and why a device token stops receiving, and the alerts an operator must see.
 
-Every deactivation goes through `retire_tokens()`, which records the time and the reason:
-an Expo ticket or receipt code (e.g. DeviceNotRegistered) or one of `DeactivationReason`.
-Registering a token again (push.api.devices) clears both. `record_operator_alert()` keeps the
-errors that need an operator (the app's credentials or configuration, see push.delivery.outcomes)
-so the admin overview can show the last one.
+A deactivation records its time and reason: `retire_tokens()` for an Expo ticket or receipt
+code (e.g. DeviceNotRegistered, from push.delivery.outcomes.act_on_errors), staleness
+(push.retention) and the admin's action; push.api.devices.remove_device for the app's
+removal (`removed_by_app`). A device that switches accounts stays active for its new owner
+and gets `last_switched_at`. Registering a token again clears the reason and time.
+`record_operator_alert()` keeps the errors that need an operator (the app's credentials or
+configuration) so the admin overview can show the last one.
 """
 
 from collections.abc import Iterable
@@ -19,7 +21,6 @@ class DeactivationReason(models.TextChoices):
     """Reasons of our own; Expo's codes (DeviceNotRegistered, ...) are stored as they are."""
 
     REMOVED_BY_APP = "removed_by_app", "Removed by the app"
-    ACCOUNT_SWITCH = "account_switch", "The device switched accounts"
     STALE = "stale", "Not registered again for a long time"
     BY_HAND = "by_hand", "Deactivated by hand"
 

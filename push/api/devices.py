@@ -6,6 +6,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
 from push.models import PushToken
+from push.token_lifecycle import DeactivationReason
 from push.tokens import mask_token
 
 logger = logging.getLogger(__name__)
@@ -15,23 +16,25 @@ def register_device(user: AbstractBaseUser, token: str, device_type: str) -> tup
     """Give `token` to `user` and activate it; return it and whether it was new.
 
     A token is one device. If another account holds it, the device switched accounts: the
-    token moves to `user` (update_or_create locks the row, so concurrent registrations of
-    one token cannot both insert).
+    token moves to `user`, and `last_switched_at` records when (update_or_create locks the
+    row, so concurrent registrations of one token cannot both insert).
     """
+    now = timezone.now()
     previous_owner = PushToken.objects.filter(token=token).values_list("user_id", flat=True).first()
-    push_token, created = PushToken.objects.update_or_create(
-        token=token,
-        defaults={
-            "user": user,
-            "device_type": device_type,
-            "is_active": True,
-            # Registered again: it is live, whatever deactivated it before.
-            "last_registered_at": timezone.now(),
-            "deactivated_at": None,
-            "deactivation_reason": "",
-        },
-    )
-    if previous_owner is not None and previous_owner != user.pk:
+    switched = previous_owner is not None and previous_owner != user.pk
+    defaults = {
+        "user": user,
+        "device_type": device_type,
+        "is_active": True,
+        # Registered again: it is live, whatever deactivated it before.
+        "last_registered_at": now,
+        "deactivated_at": None,
+        "deactivation_reason": "",
+    }
+    if switched:
+        defaults["last_switched_at"] = now
+    push_token, created = PushToken.objects.update_or_create(token=token, defaults=defaults)
+    if switched:
         logger.info(
             "Device %s moved from user %s to user %s", mask_token(token), previous_owner, user.pk
         )
@@ -39,6 +42,18 @@ def register_device(user: AbstractBaseUser, token: str, device_type: str) -> tup
 
 
 def remove_device(user: AbstractBaseUser, token: str) -> int:
-    """Delete `token` if `user` owns it; return how many tokens were deleted (0 or 1)."""
-    deleted, _ = PushToken.objects.filter(user=user, token=token).delete()
-    return deleted
+    """Stop sending to `token` if `user` owns it; return how many were removed (0 or 1).
+
+    The row is kept, inactive, with the reason `removed_by_app` and the time, so the admin
+    can say what happened to the device; registering it again reactivates it. Removing a
+    token already removed by the app removes nothing (0), as when it was deleted.
+    """
+    return (
+        PushToken.objects.filter(user=user, token=token)
+        .exclude(deactivation_reason=DeactivationReason.REMOVED_BY_APP)
+        .update(
+            is_active=False,
+            deactivated_at=timezone.now(),
+            deactivation_reason=DeactivationReason.REMOVED_BY_APP,
+        )
+    )
