@@ -9,7 +9,7 @@ from django.core.checks import Warning as CheckWarning
 from django.utils.module_loading import import_string
 
 from push.api.throttling import invalid_rates
-from push.conf import CELERY, DELIVERY_MODES, push_settings
+from push.conf import DELIVERY_MODES, push_settings
 from push.exceptions import PushConfigurationError
 
 E001_INVALID_SETTINGS = "push.E001"
@@ -44,8 +44,9 @@ W003_HINT = "Set DJANGO_DEBUG=off, DJANGO_SECRET_KEY and EXPO_BASE_URL for produ
 W004_MESSAGE = "The default cache is {backend}: API rate limits are not shared between processes."
 W004_HINT = "Set CACHE_URL (or REDIS_URL) to a Redis server."
 W005_MESSAGE = (
-    "Celery delivery without a shared rate limit: each worker sends up to "
-    "RATE_LIMIT_PER_SECOND on its own, so several workers together exceed Expo's 600/s."
+    "Expo's rate limit is counted per process: every web process, push_deliver worker and "
+    "Celery worker sends up to RATE_LIMIT_PER_SECOND on its own, so together they exceed "
+    "Expo's 600/s and draw 429s."
 )
 W005_HINT = "Set PUSH_RATE_LIMIT_REDIS_URL (PUSH_NOTIFICATIONS['RATE_LIMIT_REDIS_URL'])."
 
@@ -136,9 +137,14 @@ def check_deployment(app_configs=None, **kwargs) -> list[CheckMessage]:
         warnings.append(
             CheckWarning(W004_MESSAGE.format(backend=backend), hint=W004_HINT, id=W004_LOCAL_CACHE)
         )
-    if push_settings.DELIVERY == CELERY and not push_settings.RATE_LIMIT_REDIS_URL:
+    if unshared_rate_limit():
         warnings.append(CheckWarning(W005_MESSAGE, hint=W005_HINT, id=W005_UNSHARED_RATE_LIMIT))
     return warnings
+
+
+def unshared_rate_limit() -> bool:
+    """Whether Expo's rate is limited per process rather than shared by all processes."""
+    return bool(push_settings.RATE_LIMIT_PER_SECOND) and not push_settings.RATE_LIMIT_REDIS_URL
 
 
 def _is_loopback(url: object) -> bool:

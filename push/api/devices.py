@@ -16,24 +16,43 @@ def register_device(user: AbstractBaseUser, token: str, device_type: str) -> tup
     """Give `token` to `user` and activate it; return it and whether it was new.
 
     A token is one device. If another account holds it, the device switched accounts: the
-    token moves to `user`, and `last_switched_at` records when (update_or_create locks the
-    row, so concurrent registrations of one token cannot both insert).
+    token moves to `user`, and `last_switched_at` records when. One INSERT ... ON CONFLICT
+    (token) DO UPDATE: concurrent registrations, removals and account switches of one token
+    never collide (a read-then-write would raise IntegrityError when a removal slips in
+    between). Registering clears any deactivation: the token is live again.
     """
     now = timezone.now()
     previous_owner = PushToken.objects.filter(token=token).values_list("user_id", flat=True).first()
     switched = previous_owner is not None and previous_owner != user.pk
-    defaults = {
-        "user": user,
-        "device_type": device_type,
-        "is_active": True,
-        # Registered again: it is live, whatever deactivated it before.
-        "last_registered_at": now,
-        "deactivated_at": None,
-        "deactivation_reason": "",
-    }
+    update_fields = [
+        "user",
+        "device_type",
+        "is_active",
+        "updated_at",
+        "last_registered_at",
+        "deactivated_at",
+        "deactivation_reason",
+    ]
     if switched:
-        defaults["last_switched_at"] = now
-    push_token, created = PushToken.objects.update_or_create(token=token, defaults=defaults)
+        update_fields.append("last_switched_at")
+    [push_token] = PushToken.objects.bulk_create(
+        [
+            PushToken(
+                user=user,
+                token=token,
+                device_type=device_type,
+                is_active=True,
+                last_registered_at=now,
+                deactivated_at=None,
+                deactivation_reason="",
+                last_switched_at=now if switched else None,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["token"],
+        update_fields=update_fields,
+    )
+    created = previous_owner is None
     if switched:
         logger.info(
             "Device %s moved from user %s to user %s", mask_token(token), previous_owner, user.pk

@@ -92,8 +92,9 @@ def test_process_local_cache(production):
     assert warning.msg == checks.W004_MESSAGE.format(backend=LOCMEM)
 
 
-def test_celery_workers_without_a_shared_rate_limit(production):
-    push_settings_update(production, DELIVERY="celery")
+@pytest.mark.parametrize("mode", ["inline", "celery"])
+def test_processes_without_a_shared_rate_limit_in_every_mode(production, mode):
+    push_settings_update(production, DELIVERY=mode, RATE_LIMIT_PER_SECOND=600)
     [warning] = push_warnings()
     assert (warning.id, warning.msg) == (checks.W005_UNSHARED_RATE_LIMIT, checks.W005_MESSAGE)
     push_settings_update(production, RATE_LIMIT_REDIS_URL="redis://127.0.0.1:6379/0")

@@ -2,6 +2,7 @@ import signal
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from push.checks import unshared_rate_limit
 from push.delivery.reports import DeliveryReport
 from push.delivery.worker import Worker
 
@@ -30,10 +31,22 @@ class Command(BaseCommand):
             poll_interval=max(0.1, interval),
             on_batch=self._report_batch if loop else None,
         )
+        if loop and unshared_rate_limit():
+            self.stderr.write(
+                "push_deliver: warning: Expo's rate limit is counted in this process only; "
+                "with other workers or web processes sending, set PUSH_RATE_LIMIT_REDIS_URL "
+                "so they share it (push.W005)."
+            )
         if loop:
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(signum, lambda *_: worker.stop())
-            total = worker.run_forever()
+            previous = {
+                signum: signal.signal(signum, lambda *_: worker.stop())
+                for signum in (signal.SIGTERM, signal.SIGINT)
+            }
+            try:
+                total = worker.run_forever()
+            finally:
+                for signum, handler in previous.items():
+                    signal.signal(signum, handler)
         else:
             total = worker.run_once()
         self.stdout.write(f"push_deliver: {total.summary()}")

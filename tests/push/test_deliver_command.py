@@ -1,0 +1,39 @@
+"""manage.py push_deliver, in-process: what it tells the operator."""
+
+import io
+import signal
+import threading
+
+import pytest
+from django.core.management import call_command
+
+from tests.support.settings import push_settings_update
+
+pytestmark = pytest.mark.django_db
+
+
+def run_loop_briefly(**options) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    threading.Timer(0.3, lambda: signal.raise_signal(signal.SIGTERM)).start()
+    call_command("push_deliver", "--loop", "--interval", "0.05", stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_a_looping_worker_warns_when_it_limits_expo_on_its_own(settings):
+    push_settings_update(settings, RATE_LIMIT_PER_SECOND=600, RATE_LIMIT_REDIS_URL=None)
+    _, err = run_loop_briefly()
+    assert "PUSH_RATE_LIMIT_REDIS_URL" in err
+
+
+def test_a_worker_sharing_the_limit_does_not_warn(settings):
+    push_settings_update(
+        settings, RATE_LIMIT_PER_SECOND=600, RATE_LIMIT_REDIS_URL="redis://127.0.0.1:6379/15"
+    )
+    _, err = run_loop_briefly()
+    assert err == ""
+
+
+def test_the_loop_gives_back_the_signal_handlers_it_took():
+    before = signal.getsignal(signal.SIGTERM)
+    run_loop_briefly()
+    assert signal.getsignal(signal.SIGTERM) is before
