@@ -12,7 +12,7 @@ indexes before and after, and push_prune deleting 1,000,000 rows while sends go 
    the number of queries.
 3. EXPLAIN (ANALYZE, BUFFERS) of the due scan (push.delivery.claims) and the receipts scan
    (push.delivery.receipts) with the indexes of migration 0005 (a full (status, next_attempt_at)
-   index, no partial index) and with those of 0007 (partial indexes), and their sizes.
+   index, no partial index) and with those of 0009 (partial indexes), and their sizes.
 4. All the notifications are made 100 days old; `manage.py push_prune` runs in another
    process while this one sends `send_bulk` to every user (inline, loopback Expo server, no
    rate limit) again and again until the prune ends. A monitor samples pg_stat_activity
@@ -59,9 +59,10 @@ def seed(rows: int, users: int) -> float:
         cursor.execute(
             """
             INSERT INTO push_pushtoken (user_id, token, device_type, is_active, created_at,
-                                        updated_at, last_registered_at, deactivation_reason)
+                                        updated_at, last_registered_at, deactivation_reason,
+                                        rate_exceeded)
             SELECT id, 'ExponentPushToken[bench-' || id || ']', 'android', true, now(), now(),
-                   now(), ''
+                   now(), '', 0
             FROM auth_user
             """
         )
@@ -74,7 +75,7 @@ def seed(rows: int, users: int) -> float:
             """
             INSERT INTO push_notificationlog (user_id, type, title, body, data, sent_to_tokens,
                 successful, error_message, created_at, status, attempts, next_attempt_at,
-                options, updated_at, locked_until, lease_token, in_inbox, read_at)
+                options, updated_at, locked_until, lease_token, in_inbox, read_at, held, key)
             SELECT %(first)s + (g %% %(users)s), 'order', 'Order Update',
                    'Your order has been shipped', '{"type": "order"}'::jsonb,
                    CASE WHEN s = 'skipped' THEN 0 ELSE 1 END, s = 'sent',
@@ -83,7 +84,7 @@ def seed(rows: int, users: int) -> float:
                    END,
                    at, s, 1,
                    CASE WHEN s = 'pending' AND g %% 2 = 0 THEN now() + interval '1 hour' END,
-                   '{}'::jsonb, at, NULL, '', true, NULL
+                   '{}'::jsonb, at, NULL, '', true, NULL, false, ''
             FROM (
                 SELECT g, now() - ((%(rows)s + 1 - g) * interval '90 days' / %(rows)s) AS at,
                        CASE WHEN g > %(rows)s - 2000 THEN 'pending'
@@ -212,7 +213,7 @@ def _index_sizes() -> dict:
 
 
 def explain_before_after() -> dict:
-    """EXPLAIN ANALYZE the two scans with 0005's indexes, then with 0007's."""
+    """EXPLAIN ANALYZE the two scans with 0005's indexes, then with 0009's."""
     from django.db import connection
 
     results = {}

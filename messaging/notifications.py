@@ -1,4 +1,7 @@
-"""When a chat message arrives, the other party hears about it (never what it says)."""
+"""When a chat message arrives, the other party hears about it (never what it says).
+
+Pushes of one thread collapse on the phone (`collapseId`, Android's `tag`).
+"""
 
 from messaging.models import Message
 from push import Notification, on_created
@@ -10,10 +13,15 @@ def new_message(message: Message) -> Notification | None:
     if recipient is None:
         return None  # not a participant: nobody to tell
     sender = message.sender
+    name = sender.first_name or sender.get_username()
+    # A thread shows its latest push on the phone, not a pile: a newer one replaces it.
+    thread = f"thread-{message.thread_id}"
     return Notification(
         to=recipient,
-        title=f"New message from {sender.first_name or sender.get_username()}",
+        title=f"New message from {name}",
         body="Tap to view message",
-        data={"type": "message", "threadId": str(message.thread_id)},
+        # senderName lets a digest of held messages say whom they are from.
+        data={"type": "message", "threadId": str(message.thread_id), "senderName": name},
         type="message",
+        options={"collapse_id": thread, "tag": thread},
     )

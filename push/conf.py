@@ -4,6 +4,7 @@ Defaults live here and only here. Unknown keys are a configuration error naming 
 typo never silently falls back to a default.
 """
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -83,6 +84,20 @@ DEFAULTS: dict[str, Any] = {
     "RETENTION_DAYS": 90,
     "STALE_TOKEN_DAYS": 270,
     "PRUNE_BATCH_SIZE": 1000,
+    # A device whose receipt says MessageRateExceeded is skipped for this long, doubling
+    # with each repeat (at most a day); a clean receipt ends the doubling.
+    "DEVICE_PAUSE_SECONDS": 60.0,
+    # Seconds a notification of each type is worth pushing (None: no maximum). Older ones
+    # are skipped ("Expired"); the rest carry the time they have left as their Expo `ttl`.
+    # Types given here replace the defaults one by one.
+    "MAX_AGE_SECONDS": {
+        "message": 60 * 60,
+        "order": 24 * 60 * 60,
+        "payment": 24 * 60 * 60,
+        "review": 24 * 60 * 60,
+        "product": 24 * 60 * 60,
+        "system": 24 * 60 * 60,
+    },
 }
 
 
@@ -109,3 +124,23 @@ class PushSettings:
 
 
 push_settings = PushSettings()
+
+
+def max_age_of(kind: str) -> timedelta | None:
+    """Return how long a notification of type `kind` is worth pushing (None: for ever).
+
+    From MAX_AGE_SECONDS, whose keys replace the defaults one by one. Delivery skips older
+    notifications as Expired; retries need not outlive it either.
+    """
+    configured = push_settings.user_settings().get("MAX_AGE_SECONDS") or {}
+    if not isinstance(configured, dict):
+        raise PushConfigurationError("PUSH_NOTIFICATIONS['MAX_AGE_SECONDS'] must be a dict.")
+    seconds = {**DEFAULTS["MAX_AGE_SECONDS"], **configured}.get(kind)
+    if seconds is None:
+        return None
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0:
+        raise PushConfigurationError(
+            f"PUSH_NOTIFICATIONS['MAX_AGE_SECONDS'][{kind!r}] must be a positive number of "
+            f"seconds or None, not {seconds!r}."
+        )
+    return timedelta(seconds=seconds)

@@ -14,7 +14,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 
 from push.conf import INLINE, push_settings
 from push.delivery.claims import new_lease
@@ -31,13 +31,33 @@ def add(notification: Notification, using: str = DEFAULT_DB_ALIAS) -> Notificati
     Outside a transaction, delivery happens now (inline) or is queued (celery), and the row
     comes back updated.
     """
-    row = notification.row()
-    # A savepoint: whatever the database says, the caller's transaction stays usable.
-    with transaction.atomic(using=using):
-        row.save(using=using)
-    if row.status == NotificationStatus.PENDING:
+    row, created = write(notification.row(), using)
+    if created and row.status == NotificationStatus.PENDING:
         deliver_after_commit(rows=[row], using=using)
     return row
+
+
+def write(row: NotificationLog, using: str = DEFAULT_DB_ALIAS) -> tuple[NotificationLog, bool]:
+    """Insert `row`; return it and True, or, if its key is taken, the existing row and False.
+
+    The row is inserted inside a savepoint, so whatever the database says the caller's
+    transaction stays usable. For a keyed row, the unique constraint on (user, key) makes a
+    concurrent repeat wait for the first transaction, then fail here, and the first one's
+    row (committed by then) is returned.
+    """
+    try:
+        with transaction.atomic(using=using):
+            row.save(using=using)
+    except IntegrityError:
+        if not row.key:
+            raise
+        existing = (
+            NotificationLog.objects.using(using).filter(user_id=row.user_id, key=row.key).first()
+        )
+        if existing is None:
+            raise  # another constraint
+        return existing, False
+    return row, True
 
 
 def add_many(
@@ -211,19 +231,37 @@ def _written_in_chunks(
 
     `claimed` rows carry a lease taken as their chunk is made, so it covers their delivery.
     `next_attempt_at` and `created_at` date rows written now for later (scheduled sends).
+    Keyed rows are inserted skipping users who already have the key, and only this chunk's
+    new rows (told apart by their lease token) are yielded: one more query per chunk.
     """
     size = push_settings.BATCH_SIZE
+    dated = {} if next_attempt_at is None else {"next_attempt_at": next_attempt_at}
     while chunk := list(islice(user_ids, size)):
-        fields = new_lease() if claimed else {}
-        if next_attempt_at is not None:
-            fields["next_attempt_at"] = next_attempt_at
-        rows = [notification.row(user_id, **fields) for user_id in chunk]
-        with transaction.atomic():  # a savepoint inside the caller's transaction
-            written = NotificationLog.objects.bulk_create(rows)
-            if created_at is not None:  # auto_now_add stamps now on insert
-                NotificationLog.objects.filter(pk__in=[row.pk for row in written]).update(
-                    created_at=created_at
-                )
-                for row in written:
-                    row.created_at = created_at
+        if not notification.key:
+            lease = new_lease() if claimed else {}
+            rows = [notification.row(user_id, **lease, **dated) for user_id in chunk]
+            with transaction.atomic():  # a savepoint inside the caller's transaction
+                written = NotificationLog.objects.bulk_create(rows)
+                _date(written, created_at)
+            yield written
+            continue
+        # Unclaimed rows carry the token only as a mark: without locked_until anyone may
+        # claim them.
+        lease = new_lease() if claimed else {**new_lease(), "locked_until": None}
+        rows = [notification.row(user_id, **lease, **dated) for user_id in dict.fromkeys(chunk)]
+        with transaction.atomic():
+            NotificationLog.objects.bulk_create(rows, ignore_conflicts=True)
+            written = list(
+                NotificationLog.objects.filter(lease_token=lease["lease_token"]).order_by("pk")
+            )
+            _date(written, created_at)
         yield written
+
+
+def _date(rows: list[NotificationLog], created_at: datetime | None) -> None:
+    """Date rows written for later at their due time (auto_now_add stamps now on insert)."""
+    if created_at is None or not rows:
+        return
+    NotificationLog.objects.filter(pk__in=[row.pk for row in rows]).update(created_at=created_at)
+    for row in rows:
+        row.created_at = created_at

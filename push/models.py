@@ -62,6 +62,11 @@ class PushToken(models.Model):
     # When the device last moved to another account (registered by another user): the token
     # stays active, for its new owner; the previous owner no longer receives on it.
     last_switched_at = models.DateTimeField(null=True, blank=True)
+    # Pushed too fast (a MessageRateExceeded receipt): deliveries skip the device until
+    # then. The pause doubles with each repeat (`rate_exceeded` in a row); a clean receipt
+    # resets it.
+    paused_until = models.DateTimeField(null=True, blank=True)
+    rate_exceeded = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -106,9 +111,22 @@ class NotificationLog(models.Model):
     # a silent badge update), and when the user read it.
     in_inbox = models.BooleanField(default=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # The caller's idempotency key: at most one notification per user and key ("" none).
+    key = models.CharField(max_length=255, blank=True, default="")
+    # Held by quiet hours or the hourly cap at least once: when released, the user's held
+    # notifications of one type go out together as one digest.
+    held = models.BooleanField(default=False)
+    # The notification whose push carried this one (a digest's newest item, itself
+    # included); None when it was pushed on its own.
+    pushed_with = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"], condition=~models.Q(key=""), name="push_log_one_per_key"
+            )
+        ]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="push_log_user_created"),
             # The inbox, newest first with a (created_at, id) cursor; and its unread part,

@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 UserRef = Model | int
 
 _TITLE_MAX_LENGTH = NotificationLog._meta.get_field("title").max_length
+_KEY_MAX_LENGTH = NotificationLog._meta.get_field("key").max_length
 # What a notification refused for its size keeps of its body, for the record.
 _KEPT_BODY_CHARACTERS = 200
 
@@ -30,7 +31,8 @@ class Notification:
     """What to send, to whom (`to`: a user or an id; None for a bulk send's template).
 
     `options` are Expo message fields by push.send()'s keyword names (subtitle, sound,
-    badge, channel_id, ttl, ...). Raises ValueError or TypeError for a notification that
+    badge, channel_id, ttl, ...). `key` makes it idempotent: at most one notification per
+    user and key, enforced by the database. Raises ValueError or TypeError for a notification that
     could never be sent.
     """
 
@@ -40,6 +42,8 @@ class Notification:
     data: dict[str, Any] | None = None
     type: str = NotificationType.SYSTEM
     options: dict[str, Any] = field(default_factory=dict)
+    # Idempotency key: at most one notification per user and key; a repeat sends nothing.
+    key: str = ""
 
     def __post_init__(self) -> None:
         if self.type not in NotificationType.values:
@@ -50,6 +54,9 @@ class Notification:
         check_text(self.body, "body")
         if len(self.title) > _TITLE_MAX_LENGTH:
             raise ValueError(f"title is longer than {_TITLE_MAX_LENGTH} characters.")
+        if not isinstance(self.key, str) or len(self.key) > _KEY_MAX_LENGTH:
+            raise ValueError(f"key must be a string of at most {_KEY_MAX_LENGTH} characters.")
+        check_text(self.key, "key")
         if self.data is not None:
             if not isinstance(self.data, dict):
                 raise TypeError("data must be a dict (the app reads it as a JSON object).")
@@ -89,6 +96,7 @@ class Notification:
             "body": self.body,
             "data": self.data,
             "options": fields,
+            "key": self.key,
         }
         size = payload_size(self.title, self.body, self.data, fields.get("subtitle", ""))
         limit = push_settings.MAX_PAYLOAD_BYTES

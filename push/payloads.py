@@ -2,13 +2,16 @@
 
 import json
 import logging
+import math
 from collections.abc import Callable
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from push.conf import push_settings
+from push.conf import max_age_of, push_settings
 from push.exceptions import PushConfigurationError
 from push.models import NotificationLog
 from push.validation import check_expo_fields
@@ -87,21 +90,42 @@ def build_payload(
     }
 
 
-def payload_for(notification: NotificationLog, badges: dict[int, int]) -> dict[str, Any]:
+def payload_for(
+    notification: NotificationLog, badges: dict[int, int], now: datetime | None = None
+) -> dict[str, Any]:
     """Return the Expo fields of a notification row, made once and shared by its devices.
 
     `badges` are the chunk's badge numbers (`badge_counts`); a send's own `badge` wins.
+    The `ttl` is the time the notification has left within its type's maximum age (or its
+    own `ttl`, if shorter), so Apple and Google drop it too once it is stale. The cache
+    lives on the row for one delivery (`forget_payload` clears it for the next).
     """
     cached = getattr(notification, "_push_payload", None)
     if cached is None:
         options = notification.options
         if "badge" not in options and notification.user_id in badges:
             options = {**options, "badge": badges[notification.user_id]}
+        left = seconds_left(notification, now or timezone.now())
+        if left is not None and ("ttl" not in options or options["ttl"] > left):
+            options = {**options, "ttl": left}
         cached = build_payload(
             notification.pk, notification.title, notification.body, notification.data, options
         )
         notification._push_payload = cached
     return cached
+
+
+def forget_payload(notification: NotificationLog) -> None:
+    """Drop the payload cached on a row by an earlier delivery (its ttl and badge age)."""
+    notification.__dict__.pop("_push_payload", None)
+
+
+def seconds_left(notification: NotificationLog, now: datetime) -> int | None:
+    """Return the whole seconds (at least 1) a notification has left to be worth pushing."""
+    age = max_age_of(notification.type)
+    if age is None or notification.created_at is None:
+        return None
+    return max(1, math.floor((notification.created_at + age - now).total_seconds()))
 
 
 def badge_counts(user_ids: set[int]) -> dict[int, int]:

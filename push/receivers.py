@@ -32,7 +32,8 @@ failing notification never breaks the save.
   value the transaction started from deletes it: processing then shipped in one transaction
   sends "shipped" once; pending, processing, pending sends nothing. A separate transaction
   starts afresh, so a genuine repeat (shipped, processing, shipped across transactions)
-  notifies each time.
+  notifies each time, unless the receiver's Notification has a `key`: then a user hears
+  about that key once, ever.
 """
 
 import logging
@@ -284,9 +285,15 @@ def _record(declaration: Declaration, instance: Model, change: Change, using: st
         batch.notes[key] = (None, started_from)
         return
     row = notification.row()
-    if row_pk is not None and earlier.update(user_id=row.user_id, **notification.row_fields()):
-        return
-    row.save(using=using)
+    if row_pk is not None and not notification.key:
+        if earlier.update(user_id=row.user_id, **notification.row_fields()):
+            return
+    elif row_pk is not None:
+        earlier.delete()  # a keyed notification is written anew: its key may be taken
+    row, created = handoff.write(row, using)
+    if not created:
+        batch.notes[key] = (None, started_from)
+        return  # the receiver's key was notified already: nothing more to send
     batch.notes[key] = (row.pk, started_from)
     handoff.deliver_after_commit(ids=[row.pk], using=using)
 

@@ -22,6 +22,7 @@ def send(
     *,
     data: dict[str, Any] | None = None,
     type: str = NotificationType.SYSTEM,
+    key: str = "",
     **options: Any,
 ) -> NotificationLog:
     """Notify every active device of `user`; return the notification's log row.
@@ -29,8 +30,11 @@ def send(
     Outside a transaction the row comes back delivered (or pending a retry); inside one it
     comes back pending and is delivered when the transaction commits. `options` are Expo
     message fields by keyword: subtitle, sound, badge, channel_id, ttl, priority, ...
+
+    With a `key`, a repeat (the same user and key, even from a concurrent transaction)
+    writes and sends nothing and returns the existing row.
     """
-    notification = Notification(user, title, body, data=data, type=type, options=options)
+    notification = Notification(user, title, body, data=data, type=type, options=options, key=key)
     return handoff.add(notification)
 
 
@@ -41,15 +45,17 @@ def send_bulk(
     *,
     data: dict[str, Any] | None = None,
     type: str = NotificationType.SYSTEM,
+    key: str = "",
     **options: Any,
 ) -> dict[str, Any]:
     """Send the same notification to many users (a queryset, users or ids); return a summary.
 
     The summary has the guide's keys (`total`, `successful`, `failed`) and `skipped`,
     `pending`, `devices`. Inside a transaction delivery waits for the commit, so everything
-    is still `pending` in the summary.
+    is still `pending` in the summary. With a `key`, users who already have a notification
+    with that key are left out (and not counted).
     """
-    notification = Notification(None, title, body, data=data, type=type, options=options)
+    notification = Notification(None, title, body, data=data, type=type, options=options, key=key)
     return handoff.add_many(notification, _user_ids(users))
 
 

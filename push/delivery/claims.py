@@ -107,6 +107,26 @@ def claim_rows(rows: list[NotificationLog]) -> list[NotificationLog]:
     return rows
 
 
+def claim_released_with(rows: list[NotificationLog]) -> list[NotificationLog]:
+    """Claim the other due, held notifications of the users of the held ones among `rows`.
+
+    A user's released notifications go out as one digest per type, so a chunk takes all
+    of them, even those a claim by primary key left for the next chunk. Two queries, and
+    none when `rows` holds nothing that was held.
+    """
+    users = {row.user_id for row in rows if row.held}
+    if not users:
+        return []
+    now = timezone.now()
+    siblings = NotificationLog.objects.filter(_due(now), user_id__in=users, held=True).exclude(
+        pk__in=[row.pk for row in rows]
+    )
+    token, count = _stamp(siblings, now)
+    if not count:
+        return []
+    return list(NotificationLog.objects.filter(lease_token=token).order_by("pk"))
+
+
 def claim_due(limit: int) -> list[NotificationLog]:
     """Claim up to `limit` notifications whose delivery is due; return them loaded."""
     now = timezone.now()

@@ -11,6 +11,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 
+from django.utils import timezone
+
 from push.conf import push_settings
 from push.delivery.claims import claim_due, claim_ids, claim_rows, renew
 from push.delivery.recording import record
@@ -61,8 +63,14 @@ def deliver(
         pending = [row for row in rows if row.status == NotificationStatus.PENDING]
         chunk = prepare(pending if claimed else claim_rows(pending), report)
         badges = badge_counts({target.notification.user_id for target in chunk.targets})
+        now = timezone.now()
         messages = [
-            OutgoingMessage(target.token, payload_for(target.notification, badges))
+            OutgoingMessage(
+                target.token,
+                target.digest.payload(badges, now)
+                if target.digest is not None
+                else payload_for(target.notification, badges, now),
+            )
             for target in chunk.targets
         ]
         in_flight.append((chunk, transport.submit(messages, deadline=deadline)))

@@ -37,6 +37,8 @@ INVALID_RESPONSE = "INVALID_RESPONSE"  # not JSON, or tickets that cannot be mat
 HTTP_ERROR = "HTTP_ERROR"  # any other HTTP 4xx without a JSON error code
 PAYLOAD_TOO_LARGE = "PayloadTooLarge"  # refused before sending: it would be MessageTooBig
 NO_DEVICES = "NoActiveDevices"
+DEVICE_PAUSED = "DevicePaused"  # skipped: the device was pushed too fast (MessageRateExceeded)
+RATE_EXCEEDED = "MessageRateExceeded"
 # Expo's code for a request with a field of the wrong type or value (refused whole).
 VALIDATION_ERROR = "VALIDATION_ERROR"
 
@@ -49,7 +51,7 @@ RULES: dict[str, ErrorRule] = {
     # Tickets and receipts.
     "DeviceNotRegistered": _DEAD_TOKEN,
     "MessageTooBig": _RECORD,
-    "MessageRateExceeded": _RETRY,
+    RATE_EXCEEDED: _RETRY,
     # The app's FCM/APNs credentials are wrong: no device token is at fault.
     "InvalidCredentials": _OPERATOR,
     "MismatchSenderId": _OPERATOR,
@@ -71,6 +73,7 @@ RULES: dict[str, ErrorRule] = {
     INVALID_RESPONSE: _RETRY,
     HTTP_ERROR: _RECORD,
     PAYLOAD_TOO_LARGE: _RECORD,
+    DEVICE_PAUSED: _RECORD,
 }
 
 

@@ -4,12 +4,12 @@ import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from django.db.models import F, IntegerField, TextField
+from django.db.models import BigIntegerField, F, IntegerField, TextField
 from django.utils import timezone
 
-from push.conf import push_settings
+from push.conf import max_age_of, push_settings
 from push.delivery.claims import RELEASED, held_by
-from push.delivery.outcomes import ErrorSeen, act_on_errors
+from push.delivery.outcomes import DEVICE_PAUSED, RATE_EXCEEDED, ErrorSeen, act_on_errors
 from push.delivery.reports import DeliveryReport
 from push.delivery.rowvalues import per_row
 from push.delivery.status import decide
@@ -25,9 +25,19 @@ def record(chunk: Chunk, tickets: list[Ticket], report: DeliveryReport) -> None:
     by_notification: dict[int, list[Ticket]] = defaultdict(list)
     deliveries = []
     errors = []
-    for target, ticket in zip(chunk.targets, tickets, strict=True):
-        by_notification[target.notification.pk].append(ticket)
-        deliveries.append(_delivery_row(target, ticket))
+    answered = list(zip(chunk.targets, tickets, strict=True))
+    for target, until in chunk.paused:
+        ticket = Ticket.failed(
+            DEVICE_PAUSED,
+            f"Not sent: the device is paused until {until:%Y-%m-%d %H:%M:%S} UTC after "
+            f"{RATE_EXCEEDED}.",
+        )
+        answered.append((target, ticket))
+    for target, ticket in answered:
+        # A digest's ticket is every item's: each gets its delivery row, same ticket id.
+        for notification in target.covers:
+            by_notification[notification.pk].append(ticket)
+            deliveries.append(_delivery_row(target, notification, ticket))
         if not ticket.ok:
             report.errors[ticket.error] += 1
             errors.append(ErrorSeen(ticket.error, target.token_id, target.token))
@@ -49,7 +59,7 @@ def record(chunk: Chunk, tickets: list[Ticket], report: DeliveryReport) -> None:
     _settle(chunk, by_notification, report)
 
 
-def _delivery_row(target: Target, ticket: Ticket) -> PushDelivery:
+def _delivery_row(target: Target, notification: NotificationLog, ticket: Ticket) -> PushDelivery:
     if ticket.ok:
         status = DeliveryStatus.ACCEPTED
     elif ticket.rule.retry:
@@ -57,7 +67,7 @@ def _delivery_row(target: Target, ticket: Ticket) -> PushDelivery:
     else:
         status = DeliveryStatus.FAILED
     return PushDelivery(
-        notification_id=target.notification.pk,
+        notification_id=notification.pk,
         push_token_id=target.token_id,
         token=target.token,
         status=status,
@@ -69,14 +79,22 @@ def _delivery_row(target: Target, ticket: Ticket) -> PushDelivery:
 
 
 def retry_until(notification: NotificationLog) -> datetime:
-    """Return until when a notification is worth retrying: RETRY_FOR_SECONDS after it was made."""
-    return notification.created_at + timedelta(seconds=push_settings.RETRY_FOR_SECONDS)
+    """Return until when a notification is worth retrying: its type's maximum age after it
+    was made (MAX_AGE_SECONDS), or RETRY_FOR_SECONDS where its type has none."""
+    age = max_age_of(notification.type)
+    if age is None:
+        age = timedelta(seconds=push_settings.RETRY_FOR_SECONDS)
+    return notification.created_at + age
 
 
 def _settle(chunk: Chunk, by_notification: dict[int, list[Ticket]], report: DeliveryReport) -> None:
     """Decide each notification's status and write them with one UPDATE per outcome."""
     now = timezone.now()
     groups: dict[tuple, list[NotificationLog]] = defaultdict(list)
+    for target in chunk.targets:
+        if target.digest is not None:
+            for member in target.digest.members:
+                member.pushed_with = target.digest.lead.pk
     for notification in chunk.notifications:
         tickets = by_notification.get(notification.pk, [])
         outcome = decide(
@@ -107,6 +125,7 @@ def _settle(chunk: Chunk, by_notification: dict[int, list[Ticket]], report: Deli
             next_attempt_at=next_at,
             sent_to_tokens=per_row(rows, "sent_to_tokens", IntegerField()),
             error_message=per_row(rows, "error_message", TextField()),
+            pushed_with=per_row(rows, "pushed_with", BigIntegerField()),
             attempts=F("attempts") + 1,
             updated_at=now,
             **RELEASED,

@@ -7,14 +7,16 @@ queries per chunk, whatever the number of users or devices.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db.models import DateTimeField, TextField
 from django.utils import timezone
 
-from push.delivery.claims import RELEASED, held_by
+from push.delivery.claims import RELEASED, claim_released_with, held_by
 from push.delivery.reports import DeliveryReport
 from push.delivery.rowvalues import per_row
+from push.digests import Digest, group_released
 from push.models import (
     DeliveryStatus,
     NotificationLog,
@@ -22,16 +24,23 @@ from push.models import (
     PushDelivery,
     PushToken,
 )
+from push.payloads import forget_payload
 from push.preferences.screening import Screening, screen
 
 
 @dataclass
 class Target:
-    """One notification for one device."""
+    """One notification (or a digest of several) for one device."""
 
     notification: NotificationLog
     token_id: int | None
     token: str
+    digest: Digest | None = None
+
+    @property
+    def covers(self) -> list[NotificationLog]:
+        """The notifications this push delivers: the digest's, or the one."""
+        return self.digest.members if self.digest is not None else [self.notification]
 
 
 @dataclass
@@ -41,22 +50,36 @@ class Chunk:
     notifications: list[NotificationLog]
     targets: list[Target]
     already_accepted: dict[int, int]
+    # Devices skipped because they are paused (MessageRateExceeded), with the pause's end.
+    paused: list[tuple[Target, datetime]] = field(default_factory=list)
 
 
 def prepare(claimed: list[NotificationLog], report: DeliveryReport) -> Chunk:
-    """Set aside what preferences hold or skip; find the devices the rest must reach."""
-    screening = screen(claimed, timezone.now())
+    """Set aside what preferences hold or skip; find the devices the rest must reach.
+
+    Released notifications (they were held) of one user and type become one digest: the
+    chunk first claims the rest of them, wherever they are in the outbox.
+    """
+    claimed = claimed + claim_released_with(claimed)
+    now = timezone.now()
+    for notification in claimed:
+        forget_payload(notification)  # a payload of an earlier delivery has a stale ttl
+    screening = screen(claimed, now)
     if screening.skipped or screening.held:
         _set_aside(claimed, screening, report)
     notifications = [
         n for n in claimed if n.pk not in screening.skipped and n.pk not in screening.held
     ]
     tokens_by_user: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    paused_until: dict[int, datetime] = {}
     user_ids = {notification.user_id for notification in notifications}
     if user_ids:
         active = PushToken.objects.filter(user_id__in=user_ids, is_active=True)
-        for token_id, user_id, token in active.values_list("id", "user_id", "token"):
+        fields = ("id", "user_id", "token", "paused_until")
+        for token_id, user_id, token, until in active.values_list(*fields):
             tokens_by_user[user_id].append((token_id, token))
+            if until is not None and until > now:
+                paused_until[token_id] = until
     accepted: dict[int, set[str]] = defaultdict(set)
     retried = [notification.pk for notification in notifications if notification.attempts]
     if retried:
@@ -65,13 +88,32 @@ def prepare(claimed: list[NotificationLog], report: DeliveryReport) -> Chunk:
         ).values_list("notification_id", "token")
         for notification_id, token in rows:
             accepted[notification_id].add(token)
+    digests = group_released(notifications)
+    in_digest = {member.pk for digest in digests for member in digest.members}
     targets = [
         Target(notification, token_id, token)
         for notification in notifications
+        if notification.pk not in in_digest
         for token_id, token in tokens_by_user[notification.user_id]
         if token not in accepted[notification.pk]
     ]
-    return Chunk(notifications, targets, {pk: len(tokens) for pk, tokens in accepted.items()})
+    # A digest goes to every device some item of it has not reached yet.
+    targets += [
+        Target(digest.lead, token_id, token, digest)
+        for digest in digests
+        for token_id, token in tokens_by_user[digest.lead.user_id]
+        if any(token not in accepted[member.pk] for member in digest.members)
+    ]
+    # A paused device is skipped (recorded on its delivery row); the others still get it.
+    paused = [(t, paused_until[t.token_id]) for t in targets if t.token_id in paused_until]
+    if paused:
+        targets = [target for target in targets if target.token_id not in paused_until]
+    return Chunk(
+        notifications,
+        targets,
+        {pk: len(tokens) for pk, tokens in accepted.items()},
+        paused,
+    )
 
 
 def _set_aside(
@@ -97,9 +139,12 @@ def _set_aside(
         for row in held:
             row.next_attempt_at = screening.held[row.pk]
             row.error_message = screening.held_because.get(row.pk)
+        for row in held:
+            row.held = True
         held_by(notifications).filter(pk__in=[row.pk for row in held]).update(
             next_attempt_at=per_row(held, "next_attempt_at", DateTimeField()),
             error_message=per_row(held, "error_message", TextField()),
+            held=True,
             **RELEASED,
         )
     report.total += len(screening.skipped) + len(screening.held)

@@ -1,12 +1,14 @@
 """What each user wants to receive, applied to a chunk of notifications before sending.
 
-Three rules, in this order, decide what happens to a claimed notification:
+Four rules, in this order, decide what happens to a claimed notification:
 
+0. A notification older than its type's maximum age (MAX_AGE_SECONDS) is not pushed any
+   more: it is recorded as skipped, Expired.
 1. A type the user switched off is never sent: it is recorded as skipped, with why.
 2. During the user's quiet hours non-urgent notifications are held until the window ends.
-3. At most MAX_NOTIFICATIONS_PER_HOUR non-urgent notifications reach a user in any hour;
-   the extra ones are held until the oldest of that hour is an hour old, then sent as the
-   window frees up (a chat burst arrives as a trickle instead of a flood).
+3. At most MAX_NOTIFICATIONS_PER_HOUR non-urgent pushes reach a user in any hour; the
+   extra notifications are held until the oldest push of that hour is an hour old, then
+   released together: one digest per type (push.digests), not a trickle.
 
 Order and payment notifications are urgent: they skip rules 2 and 3. System notifications
 cannot be switched off. A user without a NotificationPreference row has the defaults:
@@ -17,9 +19,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Min
+from django.db.models import Count, F, Min, Q
 
-from push.conf import push_settings
+from push.conf import max_age_of, push_settings
 from push.models import (
     NotificationLog,
     NotificationPreference,
@@ -34,6 +36,7 @@ URGENT_TYPES = frozenset({NotificationType.ORDER.value, NotificationType.PAYMENT
 ALWAYS_ON_TYPES = frozenset({NotificationType.SYSTEM.value})
 
 TYPE_DISABLED = "TypeDisabled"
+EXPIRED = "Expired"
 QUIET_HOURS = "QuietHours: held until the user's quiet hours end."
 HOURLY_CAP = "HourlyCap: held, the user had their hourly share of notifications."
 HOUR = timedelta(hours=1)
@@ -72,9 +75,17 @@ def screen(notifications: list[NotificationLog], now: datetime) -> Screening:
     }
     quiet_until: dict[int, datetime | None] = {}
     capped: dict[int, list[NotificationLog]] = defaultdict(list)
+    ages = {kind: max_age_of(kind) for kind in {n.type for n in notifications}}
     for notification in sorted(notifications, key=lambda n: n.pk):
         preference = preferences.get(notification.user_id)
         kind = notification.type
+        age = ages[kind]
+        if age is not None and notification.created_at + age <= now:
+            screening.skipped[notification.pk] = (
+                f"{EXPIRED}: not pushed within {describe_age(age)}, the maximum age of "
+                f"{kind} notifications."
+            )
+            continue
         if preference is not None and kind not in ALWAYS_ON_TYPES:
             if kind in preference.disabled_types:
                 screening.skipped[notification.pk] = (
@@ -102,10 +113,26 @@ def screen(notifications: list[NotificationLog], now: datetime) -> Screening:
     return screening
 
 
+def describe_age(age: timedelta) -> str:
+    """Return `age` in words: "1 hour", "90 minutes", "2 days", "45 seconds"."""
+    seconds = int(age.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
+
+
 def _apply_hourly_cap(
     by_user: dict[int, list[NotificationLog]], cap: int, now: datetime, screening: Screening
 ) -> None:
-    """Hold each user's notifications beyond what the cap leaves room for this hour."""
+    """Hold each user's pushes beyond what the cap leaves room for this hour.
+
+    The cap counts pushes, not notifications: a digest is one push, whatever it covers.
+    Released notifications (they were held) of one type go out together as one digest, so
+    past the cap the rest of the hour's notifications wait and arrive one push per type.
+    """
+    pushes = Q(pushed_with__isnull=True) | Q(pushed_with=F("id"))
     recent = (
         NotificationLog.objects.filter(
             user_id__in=list(by_user),
@@ -115,16 +142,22 @@ def _apply_hourly_cap(
         )
         .exclude(type__in=list(URGENT_TYPES))
         .values("user_id")
-        .annotate(count=Count("id"), oldest=Min("updated_at"))
+        .annotate(count=Count("id", filter=pushes), oldest=Min("updated_at"))
         .order_by()
     )
     sent = {row["user_id"]: (row["count"], row["oldest"]) for row in recent}
     for user_id, notifications in by_user.items():
         count, oldest = sent.get(user_id, (0, None))
         room = max(0, cap - count)
-        if len(notifications) <= room:
+        # One push per fresh notification, one per type for the released ones.
+        units: dict[object, list[NotificationLog]] = {}
+        for notification in notifications:
+            unit = ("digest", notification.type) if notification.held else notification.pk
+            units.setdefault(unit, []).append(notification)
+        if len(units) <= room:
             continue
         # What goes out now frees its slot an hour from now, the oldest one earlier.
         until = (oldest or now) + HOUR
-        for notification in notifications[room:]:
-            screening.hold(notification.pk, until, HOURLY_CAP)
+        for unit in list(units.values())[room:]:
+            for notification in unit:
+                screening.hold(notification.pk, until, HOURLY_CAP)

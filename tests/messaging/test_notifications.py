@@ -43,6 +43,8 @@ def test_the_other_party_is_notified(
     assert message["body"] == "Tap to view message"
     assert message["data"]["type"] == "message"
     assert message["data"]["threadId"] == str(thread.id)
+    # The thread's pushes collapse on the phone: the newest replaces the older ones.
+    assert message["collapseId"] == message["tag"] == f"thread-{thread.id}"
     assert SECRET not in str(message)
     assert SECRET not in caplog.text
     log = NotificationLog.objects.get()

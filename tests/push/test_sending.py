@@ -128,7 +128,10 @@ def test_transient_failure_stays_pending_and_retry_sends_only_unaccepted_devices
 
 
 def test_retries_stop_when_the_retry_window_is_over(user, expo, settings, committed, clock):
-    push_settings_update(settings, RETRY_FOR_SECONDS=60, RETRY_ATTEMPTS=1)
+    # RETRY_FOR_SECONDS bounds the retries of a type without a maximum age (else its age).
+    push_settings_update(
+        settings, RETRY_FOR_SECONDS=60, RETRY_ATTEMPTS=1, MAX_AGE_SECONDS={"system": None}
+    )
     devices(user, 1)
     expo.fail_next("http_500", 5)
     with committed():
@@ -292,8 +295,9 @@ def test_many_different_errors_still_cost_a_fixed_number_of_queries(
             device.save()
             expo.token_errors[device.token] = "DeviceNotRegistered"
     queryset = django_user_model.objects.filter(username__startswith="user")
-    # 3 chunks of 50 users, at most 14 queries each (one more than above: the dead tokens).
-    with django_assert_max_num_queries(42):
+    # 3 chunks of 50 users, at most 15 queries each (one more than above: the dead tokens;
+    # on SQLite a chunk's INSERT of 50 rows of 21 columns splits in two: 999 variables).
+    with django_assert_max_num_queries(45):
         summary = push.send_bulk(queryset, "Hello", "Welcome back")
     assert (summary["successful"], summary["failed"]) == (80, 40)
     assert summary["deactivated_tokens"] == 80

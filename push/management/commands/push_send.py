@@ -66,6 +66,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Say who would get it, by device type, and send nothing.",
         )
+        parser.add_argument(
+            "--key",
+            default="",
+            help="Idempotency key: users who already got a notification with it are skipped.",
+        )
 
     def handle(
         self,
@@ -79,6 +84,7 @@ class Command(BaseCommand):
         data: str | None,
         at: str | None,
         dry_run: bool,
+        key: str,
         **options: Any,
     ) -> None:
         payload = _data(data)
@@ -94,7 +100,7 @@ class Command(BaseCommand):
         users = _active_users()
         user_ids = list(users.values_list("pk", flat=True)) if everyone else resolve(identifiers)
         try:
-            notification = Notification(None, title, body, data=payload, type=kind)
+            notification = Notification(None, title, body, data=payload, type=kind, key=key)
         except (TypeError, ValueError) as exc:
             raise CommandError(str(exc)) from None
         if dry_run:

@@ -15,7 +15,7 @@ def registered_when_created(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('push', '0006_inbox_read_state'),
+        ('push', '0008_notification_key'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -52,6 +52,11 @@ class Migration(migrations.Migration):
             model_name='pushtoken',
             name='last_registered_at',
             field=models.DateTimeField(default=django.utils.timezone.now),
+        ),
+        migrations.AddField(
+            model_name='pushtoken',
+            name='last_switched_at',
+            field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.RunPython(registered_when_created, migrations.RunPython.noop),
         migrations.AddIndex(

@@ -1,0 +1,115 @@
+"""Digests: a user's released notifications of one type, pushed as one.
+
+When notifications held by quiet hours or the hourly cap are released, each user gets at
+most one push per type: "3 new messages" / "From Bob, Ann and 1 more". Its `data` is the
+newest item's, plus `type`, `count` and `notificationIds`, so the app opens the right
+screen and can mark every item it covers. Each item keeps its own row (the inbox lists
+them all) and gets the digest's tickets.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from push.models import NotificationLog
+from push.payloads import build_payload, seconds_left
+
+# How a digest counts its items, per type: (one, many).
+NOUNS = {
+    "message": ("new message", "new messages"),
+    "review": ("new review", "new reviews"),
+    "product": ("product update", "product updates"),
+    "system": ("notification", "notifications"),
+    "order": ("order update", "order updates"),
+    "payment": ("payment update", "payment updates"),
+}
+# `data` key naming who an item is from (chat messages set it): the digest names them.
+SENDER_KEY = "senderName"
+# The digest names at most this many senders; the rest are "N more".
+NAMES_SHOWN = 2
+# notificationIds lists at most this many items (the newest): a push has 4 KiB in all.
+IDS_LISTED = 100
+# Fields of the newest item's message that would be wrong for a digest.
+_NOT_FOR_DIGESTS = ("subtitle", "collapseId", "tag", "ttl", "richContent")
+
+
+@dataclass
+class Digest:
+    """A user's released notifications of one type, newest first, going out as one push."""
+
+    members: list[NotificationLog]
+    _payload: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def lead(self) -> NotificationLog:
+        """The newest item: its data and Expo options are the digest's."""
+        return self.members[0]
+
+    def payload(self, badges: dict[int, int], now: datetime) -> dict[str, Any]:
+        """Return the digest's Expo fields (all but `to`), made once for all its devices."""
+        if self._payload is None:
+            lead = self.lead
+            options = {k: v for k, v in lead.options.items() if k not in _NOT_FOR_DIGESTS}
+            if "badge" not in options and lead.user_id in badges:
+                options["badge"] = badges[lead.user_id]
+            left = seconds_left(lead, now)
+            if left is not None:
+                options["ttl"] = left
+            title, body = texts(self.members)
+            data = {
+                **(lead.data or {}),
+                "type": lead.type,
+                "count": len(self.members),
+                "notificationIds": [str(m.pk) for m in self.members[:IDS_LISTED]],
+            }
+            self._payload = build_payload(lead.pk, title, body, data, options)
+        return self._payload
+
+
+def texts(members: list[NotificationLog]) -> tuple[str, str]:
+    """Return the title and body of a digest of `members` (newest first).
+
+    "3 new messages" / "From Bob, Ann and 1 more" when the items name their senders; else
+    the count and the newest item's text: "2 new reviews" / "Latest: Your product ...".
+    Chat digests never quote a message: chat notifications never carry one.
+    """
+    lead = members[0]
+    one, many = NOUNS.get(lead.type, ("notification", "notifications"))
+    title = f"{len(members)} {many if len(members) != 1 else one}"
+    names = list(
+        dict.fromkeys(
+            name
+            for member in members
+            if isinstance(name := (member.data or {}).get(SENDER_KEY), str) and name
+        )
+    )
+    if names:
+        return title, f"From {join_names(names)}"
+    return title, f"Latest: {lead.body}" if lead.body else lead.title
+
+
+def join_names(names: list[str]) -> str:
+    """Return "Bob", "Bob and Ann", "Bob, Ann and 1 more", "Bob, Ann and 3 more"."""
+    if len(names) == 1:
+        return names[0]
+    if len(names) == 2:
+        return f"{names[0]} and {names[1]}"
+    shown = ", ".join(names[:NAMES_SHOWN])
+    return f"{shown} and {len(names) - NAMES_SHOWN} more"
+
+
+def group_released(notifications: list[NotificationLog]) -> list[Digest]:
+    """Return a digest for each user and type with two or more released notifications.
+
+    Released notifications are the ones that were held (`held`); one released alone goes
+    out as itself.
+    """
+    groups: dict[tuple[int, str], list[NotificationLog]] = {}
+    for notification in notifications:
+        if notification.held:
+            groups.setdefault((notification.user_id, notification.type), []).append(notification)
+    return [
+        Digest(sorted(members, key=lambda m: (m.created_at, m.pk), reverse=True))
+        for members in groups.values()
+        if len(members) > 1
+    ]
