@@ -19,6 +19,7 @@ E004_UNKNOWN_DELIVERY_MODE = "push.E004"
 E005_INVALID_RATE_LIMIT = "push.E005"
 E006_INVALID_HOURLY_CAP = "push.E006"
 E007_UNIMPORTABLE_PATH = "push.E007"
+E008_UNKNOWN_FIELD = "push.E008"
 # Deploy checks (`manage.py check --deploy`).
 W001_TEST_ENDPOINT_ENABLED = "push.W001"
 W002_DEVELOPMENT_TRANSPORT = "push.W002"
@@ -174,6 +175,19 @@ def check_receivers(app_configs=None, **kwargs) -> list[CheckMessage]:
                 )
             )
             continue
+        if declaration.field is not None and not _has_field(model, declaration.field):
+            errors.append(
+                Error(
+                    f"{declaration.name} watches {declaration.model}.{declaration.field}, "
+                    f"but {model.__name__} has no field {declaration.field!r}.",
+                    hint="Name one of its fields: "
+                    + ", ".join(f.name for f in model._meta.concrete_fields)
+                    + ".",
+                    obj=model,
+                    id=E008_UNKNOWN_FIELD,
+                )
+            )
+            continue
         if declaration.field is not None and tracker_for(model, declaration.field) is None:
             errors.append(
                 Error(
@@ -186,3 +200,11 @@ def check_receivers(app_configs=None, **kwargs) -> list[CheckMessage]:
                 )
             )
     return errors
+
+
+def _has_field(model, name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except Exception:  # FieldDoesNotExist
+        return False
+    return True

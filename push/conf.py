@@ -11,13 +11,23 @@ from django.conf import settings
 
 from push.exceptions import PushConfigurationError
 
+BACKGROUND = "background"
 INLINE = "inline"
 CELERY = "celery"
-DELIVERY_MODES = (INLINE, CELERY)
+DELIVERY_MODES = (BACKGROUND, INLINE, CELERY)
 
 DEFAULTS: dict[str, Any] = {
-    # inline: deliver in the process that committed; celery: hand the ids to Celery workers.
-    "DELIVERY": INLINE,
+    # background: this process's delivery thread delivers after the commit and retries
+    # what is due; inline: the committing thread delivers before going on; celery: the ids
+    # go to Celery workers.
+    "DELIVERY": BACKGROUND,
+    # background mode: notification ids the hand-off queue holds (what does not fit stays
+    # pending for the due-poll), seconds between claims of what is due (retries, held
+    # notifications, leftovers of dead processes), and the longest a normal exit waits
+    # for the thread to deliver what it was handed.
+    "BACKGROUND_QUEUE_SIZE": 10_000,
+    "BACKGROUND_POLL_SECONDS": 5.0,
+    "BACKGROUND_FLUSH_SECONDS": 10.0,
     # Dotted path of the transport class (see push/transports/).
     "TRANSPORT": "push.transports.expo.ExpoTransport",
     "EXPO_BASE_URL": "https://exp.host/--/api/v2/push",

@@ -9,6 +9,8 @@ with it; whatever was committed and not delivered stays pending for a worker.
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -16,7 +18,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 
-from push.conf import INLINE, push_settings
+from push.conf import BACKGROUND, INLINE, push_settings
 from push.delivery.claims import new_lease
 from push.delivery.engine import DeliveryReport, deliver, deliver_ids
 from push.models import NotificationLog, NotificationStatus
@@ -24,16 +26,48 @@ from push.notification import Notification
 
 logger = logging.getLogger(__name__)
 
+# A delivery mode that overrides the DELIVERY setting in this thread or task (see below).
+_mode_override: ContextVar[str | None] = ContextVar("push_delivery_mode", default=None)
+
+
+def delivery_mode() -> str:
+    """Return the delivery mode in force here: the override, or the DELIVERY setting."""
+    return _mode_override.get() or push_settings.DELIVERY
+
+
+@contextmanager
+def inline_delivery() -> Iterator[None]:
+    """Deliver in this thread, before returning, whatever the DELIVERY setting says.
+
+    For callers that report the outcome to a person (`push_send`, the test endpoint): the
+    row they get back is delivered, or pending with the reason and its next attempt.
+    """
+    token = _mode_override.set(INLINE)
+    try:
+        yield
+    finally:
+        _mode_override.reset(token)
+
 
 def add(notification: Notification, using: str = DEFAULT_DB_ALIAS) -> NotificationLog:
     """Write `notification` as a row and deliver it after the commit; return the row.
 
-    Outside a transaction, delivery happens now (inline) or is queued (celery), and the row
-    comes back updated.
+    Outside a transaction, delivery happens now (inline: the row comes back updated) or is
+    queued (background, celery: the row comes back pending).
     """
-    row, created = write(notification.row(), using)
+    now = not connections[using].in_atomic_block and delivery_mode() == INLINE
+    row = notification.row()
+    if now and row.status == NotificationStatus.PENDING:
+        # Delivered now: born claimed, so no due-poll (a background thread, a worker) takes
+        # it between the INSERT and our own claim.
+        for name, value in new_lease().items():
+            setattr(row, name, value)
+    row, created = write(row, using)
     if created and row.status == NotificationStatus.PENDING:
-        deliver_after_commit(rows=[row], using=using)
+        if now:
+            hand_off([row], [], claimed=True)
+        else:
+            deliver_after_commit(rows=[row], using=using)
     return row
 
 
@@ -77,7 +111,7 @@ def add_many(
     if notification.too_large:
         raise ValueError(notification.row_fields()["error_message"])
     in_transaction = transaction.get_connection().in_atomic_block
-    if in_transaction or push_settings.DELIVERY != INLINE:
+    if in_transaction or delivery_mode() != INLINE:
         ids = _written_ids(_written_in_chunks(notification, user_ids), on_chunk)
         deliver_after_commit(ids=ids)
         return DeliveryReport(total=len(ids), pending=len(ids)).as_dict()
@@ -189,23 +223,30 @@ def transaction_batch(using: str = DEFAULT_DB_ALIAS) -> TransactionBatch:
     return batch
 
 
-def hand_off(rows: list[NotificationLog], ids: list[int]) -> None:
+def hand_off(rows: list[NotificationLog], ids: list[int], *, claimed: bool = False) -> None:
     """Deliver committed pending notifications as the DELIVERY setting says.
 
-    inline: in this process, now, within SYNC_DELIVERY_BUDGET_SECONDS. celery: as tasks
-    for the workers. Never raises: this runs after the caller's commit (or inside its
-    send), where an exception would break what the caller does next. Whatever fails is
-    logged and stays pending for `push_deliver`, the due-poll or the periodic task.
+    background: queued for this process's delivery thread (push.delivery.background), which
+    also retries what is due. inline: in this thread, now, within
+    SYNC_DELIVERY_BUDGET_SECONDS (`claimed` rows are this process's already). celery: as
+    tasks for the workers, retried by beat's periodic task. Never raises: this runs after
+    the caller's commit (or inside its send), where an exception would break what the
+    caller does next. Whatever fails is logged and stays pending for a retry.
     """
     if not rows and not ids:
         return
     try:
-        if push_settings.DELIVERY == INLINE:
+        mode = delivery_mode()
+        if mode == BACKGROUND:
+            from push.delivery import background
+
+            background.hand_off([row.pk for row in rows] + list(ids))
+        elif mode == INLINE:
             deadline = time.monotonic() + push_settings.SYNC_DELIVERY_BUDGET_SECONDS
             size = push_settings.BATCH_SIZE
             if rows:
                 chunks = (rows[start : start + size] for start in range(0, len(rows), size))
-                deliver(chunks, deadline=deadline)
+                deliver(chunks, claimed=claimed, deadline=deadline)
             if ids:
                 deliver_ids(ids, deadline=deadline)
         else:

@@ -133,8 +133,17 @@ def forget(builder: Builder) -> None:
     name = f"{builder.__module__}.{builder.__qualname__}"
     declaration = _declarations.pop(name, None)
     if declaration is not None:
-        post_save.disconnect(sender=declaration.model, dispatch_uid=declaration.dispatch_uid)
-        pre_save.disconnect(sender=declaration.model, dispatch_uid=declaration.dispatch_uid)
+        disconnect(declaration)
+
+
+def disconnect(declaration: "Declaration") -> None:
+    """Disconnect the receivers of `declaration` (none were connected for an unknown model)."""
+    try:
+        model = apps.get_model(declaration.model)
+    except (LookupError, ValueError):
+        return
+    post_save.disconnect(sender=model, dispatch_uid=declaration.dispatch_uid)
+    pre_save.disconnect(sender=model, dispatch_uid=declaration.dispatch_uid)
 
 
 # Per thread and per asyncio task, so switching receivers off never silences other requests.
@@ -169,16 +178,23 @@ def connect_all() -> None:
 
 
 def _connect(declaration: Declaration) -> None:
+    # Connect to the model class, never to its "app_label.Model" string: a string that names
+    # no model would stay a pending lazy operation, which Django's check reports as
+    # signals.E001 about our internal receiver. An unknown model is push.E003's to report.
+    try:
+        model = apps.get_model(declaration.model)
+    except (LookupError, ValueError):
+        return
     post_save.connect(
         _post_save_receiver(declaration),
-        sender=declaration.model,
+        sender=model,
         weak=False,
         dispatch_uid=declaration.dispatch_uid,
     )
     if declaration.field is not None:
         pre_save.connect(
             _pre_save_receiver(declaration),
-            sender=declaration.model,
+            sender=model,
             weak=False,
             dispatch_uid=declaration.dispatch_uid,
         )

@@ -61,6 +61,9 @@ def expo(_expo_server, settings):
     _expo_server.receipt_delay = 0.0
     _expo_server.access_token = None
     settings.PUSH_NOTIFICATIONS = {
+        # Most tests assert what a delivery did right after it: synchronous delivery. The
+        # background mode's tests ask for it (tests/push/test_background.py).
+        "DELIVERY": "inline",
         "EXPO_BASE_URL": _expo_server.url,
         "RETRY_BACKOFF_SECONDS": 0.01,
         "RETRY_BACKOFF_MAX_SECONDS": 0.05,

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before CommonMiddleware: /api/ answers JSON, also for a POST without its slash.
+    "unitrade.middleware.JsonApiMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -160,7 +162,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 PUSH_NOTIFICATIONS = {
-    "DELIVERY": env_str("PUSH_DELIVERY", "inline"),
+    "DELIVERY": env_str("PUSH_DELIVERY", "background"),
     "TRANSPORT": env_str("PUSH_TRANSPORT", "push.transports.expo.ExpoTransport"),
     "RATE_LIMIT_REDIS_URL": env_str("PUSH_RATE_LIMIT_REDIS_URL"),
     "EXPO_BASE_URL": env_str("EXPO_BASE_URL", "https://exp.host/--/api/v2/push"),
@@ -179,6 +181,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
+        # Django gives its own `django` logger a console handler and lets it propagate to
+        # the root's too: every line would print twice. One handler, no propagation.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "push": {"level": env_str("PUSH_LOG_LEVEL", "INFO")},
     },
 }

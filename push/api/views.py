@@ -1,5 +1,6 @@
 """The device-token and preference API the mobile app calls (paths and JSON keys fixed)."""
 
+from datetime import UTC
 from typing import Any
 
 from django.conf import settings
@@ -9,8 +10,9 @@ import push
 from push.api import throttling
 from push.api.conventions import BadRequest, error_response, json_api
 from push.api.devices import register_device, remove_device
-from push.conf import push_settings
-from push.models import DeviceType, NotificationStatus, PushToken
+from push.conf import BACKGROUND, CELERY, INLINE, push_settings
+from push.handoff import inline_delivery
+from push.models import DeviceType, NotificationLog, NotificationStatus, PushToken
 from push.preferences.changes import (
     InvalidPreferences,
     parse_changes,
@@ -19,15 +21,38 @@ from push.preferences.changes import (
 )
 from push.tokens import MAX_TOKEN_LENGTH, is_expo_push_token
 
+TOKEN_REMOVED = "Token removed successfully"
+TOKEN_NOT_YOURS = "No such token among your devices: nothing was removed"
+
 TEST_TITLE = "Test Notification"
 TEST_BODY = "This is a test notification from UniTrade!"
 TEST_DATA = {"type": "test"}
-TEST_MESSAGES = {
-    NotificationStatus.SENT: "Notification sent successfully",
-    NotificationStatus.PENDING: "Notification queued for delivery",
-    NotificationStatus.FAILED: "Failed to send push notification",
-    NotificationStatus.SKIPPED: "Notification not sent",
+TEST_SENT = "Notification sent successfully"
+TEST_FAILED = "Failed to send push notification: it will not be retried"
+TEST_SKIPPED = "Notification not sent"
+TEST_QUEUED = "Notification not sent yet: queued for delivery"
+TEST_RETRY = "Notification not sent yet; it will be retried {how} from {when} UTC"
+# Who retries a pending notification, per delivery mode.
+RETRIED_BY = {
+    BACKGROUND: "automatically by this server",
+    CELERY: "by the Celery beat task",
+    INLINE: "when `manage.py push_deliver` runs",
 }
+
+
+def _test_message(notification: NotificationLog) -> str:
+    """Say truthfully what became of the test notification and whether it is retried."""
+    if notification.status == NotificationStatus.SENT:
+        return TEST_SENT
+    if notification.status == NotificationStatus.FAILED:
+        return TEST_FAILED
+    if notification.status == NotificationStatus.SKIPPED:
+        return TEST_SKIPPED
+    if notification.next_attempt_at is None:
+        return TEST_QUEUED
+    how = RETRIED_BY.get(push_settings.DELIVERY, RETRIED_BY[INLINE])
+    when = notification.next_attempt_at.astimezone(UTC).strftime("%H:%M:%S")
+    return TEST_RETRY.format(how=how, when=when)
 
 
 def _token_from(body: dict[str, Any]) -> str:
@@ -63,11 +88,11 @@ def save_push_token(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
 
 @json_api(methods=["POST"])
 def remove_push_token(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
-    """Delete the caller's own token; anyone else's is left alone (deleted: 0)."""
+    """Remove (deactivate) the caller's own token; anyone else's is left alone (deleted: 0)."""
     deleted = remove_device(request.user, _token_from(body))
-    return JsonResponse(
-        {"success": True, "message": "Token removed successfully", "deleted": deleted}
-    )
+    # The same answer whether nobody or somebody else holds the token: nothing leaks.
+    message = TOKEN_REMOVED if deleted else TOKEN_NOT_YOURS
+    return JsonResponse({"success": True, "message": message, "deleted": deleted})
 
 
 @json_api(methods=["POST"], rate_limit=throttling.TEST)
@@ -80,11 +105,14 @@ def send_test_notification(request: HttpRequest, body: dict[str, Any]) -> JsonRe
     devices = PushToken.objects.filter(user=request.user, is_active=True).count()
     if not devices:
         return JsonResponse({"success": False, "message": "No push tokens registered for user"})
-    notification = push.send(request.user, TEST_TITLE, TEST_BODY, data=TEST_DATA)
+    # It reports to a person: deliver now and answer the outcome, whatever DELIVERY says.
+    with inline_delivery():
+        notification = push.send(request.user, TEST_TITLE, TEST_BODY, data=TEST_DATA)
     return JsonResponse(
         {
-            "success": notification.status != NotificationStatus.FAILED,
-            "message": TEST_MESSAGES[notification.status],
+            # True only when a device accepted it (Expo answered with an ok ticket).
+            "success": notification.status == NotificationStatus.SENT,
+            "message": _test_message(notification),
             # Until delivery runs (after commit, or in a worker) the devices it will target.
             "sent_to": notification.sent_to_tokens or devices,
             "details": {

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from push.tokens import mask_token
+from push.tokens import mask_token, mask_tokens_in
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +88,7 @@ class ErrorSeen(NamedTuple):
     code: str | None
     token_id: int | None = None
     token: str = ""
+    message: str = ""  # Expo's words, which may quote the token: masked before logging
 
 
 def act_on_errors(errors: Iterable[ErrorSeen], source: str, *, record_alerts: bool = True) -> int:
@@ -102,23 +103,27 @@ def act_on_errors(errors: Iterable[ErrorSeen], source: str, *, record_alerts: bo
     dead_tokens: dict[str, set[int]] = defaultdict(set)
     seen_tokens: set[int] = set()
     alerts: Counter[str] = Counter()
+    alert_messages: dict[str, str] = {}
     for error in errors:
         rule = rule_for(error.code)
+        said = _said(error.message)
         if rule.deactivate_token and error.token_id is not None and error.code:
             if error.token_id not in seen_tokens:
                 device = mask_token(error.token) if error.token else f"token #{error.token_id}"
-                logger.info("Deactivating %s: %s", device, error.code)
+                logger.info("Deactivating %s: %s%s", device, error.code, said)
                 seen_tokens.add(error.token_id)
                 dead_tokens[error.code].add(error.token_id)
         if rule.alert_operator and error.code:
             alerts[error.code] += 1
+            alert_messages.setdefault(error.code, said)
     for code, count in alerts.items():
         logger.error(
-            "Expo %s report %s for %d notification(s): the app's push credentials or "
+            "Expo %s report %s for %d notification(s)%s: the app's push credentials or "
             "configuration need an operator; no device token was changed.",
             source,
             code,
             count,
+            alert_messages.get(code, ""),
         )
     if alerts and record_alerts:
         _record_alerts(alerts, source)
@@ -142,3 +147,9 @@ def _record_alerts(alerts: Counter[str], source: str) -> None:
                 record_operator_alert(code, count, source)
     except Exception as exc:  # no database here (a bare transport), or it refused the row
         logger.warning("Operator alert %s not stored: %s", ", ".join(alerts), exc)
+
+
+def _said(message: str) -> str:
+    """Return Expo's message as a log suffix, every token in it masked (or nothing)."""
+    message = mask_tokens_in(message or "").strip()
+    return f" (Expo: {message[:300]})" if message else ""

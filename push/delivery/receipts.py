@@ -87,7 +87,7 @@ def _record(batch: list[tuple], receipts: dict, now: datetime, report: ReceiptRe
         else:
             failed[receipt.error].append(pk)
             report.errors[receipt.error] += 1
-            errors.append(ErrorSeen(receipt.error, token_id))
+            errors.append(ErrorSeen(receipt.error, token_id, message=receipt.message))
     rows = PushDelivery.objects
     rows.filter(pk__in=ok).update(receipt_status=ReceiptStatus.OK, receipt_checked_at=now)
     rows.filter(pk__in=expired).update(receipt_status=ReceiptStatus.EXPIRED, receipt_checked_at=now)

@@ -40,7 +40,7 @@ def record(chunk: Chunk, tickets: list[Ticket], report: DeliveryReport) -> None:
             deliveries.append(_delivery_row(target, notification, ticket))
         if not ticket.ok:
             report.errors[ticket.error] += 1
-            errors.append(ErrorSeen(ticket.error, target.token_id, target.token))
+            errors.append(ErrorSeen(ticket.error, target.token_id, target.token, ticket.message))
     if deliveries:
         PushDelivery.objects.bulk_create(
             deliveries,

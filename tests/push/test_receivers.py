@@ -6,7 +6,7 @@ from django.core import checks
 import push
 from push import Notification, on_change, on_created
 from push import receivers as receivers_module
-from push.checks import E002_UNTRACKED_FIELD, E003_UNKNOWN_MODEL
+from push.checks import E002_UNTRACKED_FIELD, E003_UNKNOWN_MODEL, E008_UNKNOWN_FIELD
 
 
 @pytest.fixture
@@ -50,7 +50,19 @@ def test_an_unknown_model_fails_the_check(scratch_declarations):
     def refunded(refund):  # pragma: no cover - never called
         return None
 
-    assert [e.id for e in checks.run_checks() if e.id.startswith("push.")] == [E003_UNKNOWN_MODEL]
+    # The push check alone: no signals.E001 about a receiver waiting for the model.
+    assert [e.id for e in checks.run_checks()] == [E003_UNKNOWN_MODEL]
+
+
+def test_an_unknown_field_fails_the_check_saying_so(scratch_declarations):
+    @on_change("orders.Order", "colour")
+    def recoloured(order, change):  # pragma: no cover - never called
+        return None
+
+    [error] = [e for e in checks.run_checks() if e.id.startswith("push.")]
+    assert error.id == E008_UNKNOWN_FIELD
+    assert "Order has no field 'colour'" in error.msg
+    assert "status" in error.hint
 
 
 @pytest.mark.django_db

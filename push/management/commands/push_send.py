@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 
 from push import handoff
 from push.delivery.reports import DeliveryReport
+from push.handoff import inline_delivery
 from push.models import NotificationType, PushToken
 from push.notification import Notification
 
@@ -109,7 +110,9 @@ class Command(BaseCommand):
         progress = Progress(self.stdout, len(user_ids), self.stdout.isatty())
         try:
             if due is None:
-                summary = handoff.add_many(notification, iter(user_ids), on_chunk=progress.add)
+                # It reports to a person: deliver now and say what happened, whatever DELIVERY.
+                with inline_delivery():
+                    summary = handoff.add_many(notification, iter(user_ids), on_chunk=progress.add)
             else:
                 summary = handoff.schedule_many(
                     notification, iter(user_ids), due, on_chunk=progress.add
