@@ -33,9 +33,19 @@ def retire_tokens(token_ids: Iterable[int], reason: str) -> int:
     ids = list(token_ids)
     if not ids:
         return 0
-    return PushToken.objects.filter(pk__in=ids, is_active=True).update(
+    retired = PushToken.objects.filter(pk__in=ids, is_active=True).update(
         is_active=False, deactivated_at=timezone.now(), deactivation_reason=reason[:64]
     )
+    count_deactivated(reason, retired)
+    return retired
+
+
+def count_deactivated(reason: str, count: int) -> None:
+    """Add `count` deactivations for `reason` to the metrics (push_tokens_deactivated)."""
+    if count:
+        from push import metrics
+
+        metrics.TOKENS_DEACTIVATED.labels(reason[:64]).inc(count)
 
 
 def reactivate_tokens(token_ids: Iterable[int]) -> int:

@@ -6,7 +6,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
 from push.models import PushToken
-from push.token_lifecycle import DeactivationReason
+from push.token_lifecycle import DeactivationReason, count_deactivated
 from push.tokens import mask_token
 
 logger = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def remove_device(user: AbstractBaseUser, token: str) -> int:
     can say what happened to the device; registering it again reactivates it. Removing a
     token already removed by the app removes nothing (0), as when it was deleted.
     """
-    return (
+    removed = (
         PushToken.objects.filter(user=user, token=token)
         .exclude(deactivation_reason=DeactivationReason.REMOVED_BY_APP)
         .update(
@@ -76,3 +76,5 @@ def remove_device(user: AbstractBaseUser, token: str) -> int:
             deactivation_reason=DeactivationReason.REMOVED_BY_APP,
         )
     )
+    count_deactivated(DeactivationReason.REMOVED_BY_APP, removed)
+    return removed

@@ -37,6 +37,7 @@ INVALID_RESPONSE = "INVALID_RESPONSE"  # not JSON, or tickets that cannot be mat
 HTTP_ERROR = "HTTP_ERROR"  # any other HTTP 4xx without a JSON error code
 PAYLOAD_TOO_LARGE = "PayloadTooLarge"  # refused before sending: it would be MessageTooBig
 NO_DEVICES = "NoActiveDevices"
+TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
 DEVICE_PAUSED = "DevicePaused"  # skipped: the device was pushed too fast (MessageRateExceeded)
 RATE_EXCEEDED = "MessageRateExceeded"
 # Expo's code for a request with a field of the wrong type or value (refused whole).
@@ -59,7 +60,7 @@ RULES: dict[str, ErrorRule] = {
     "DeveloperError": _OPERATOR,
     "ExpoError": _RECORD,
     # Whole requests.
-    "TOO_MANY_REQUESTS": _RETRY,
+    TOO_MANY_REQUESTS: _RETRY,
     "INTERNAL_SERVER_ERROR": _RETRY,
     "UNAUTHORIZED": _OPERATOR,
     "PUSH_TOO_MANY_NOTIFICATIONS": _OPERATOR,
@@ -129,7 +130,8 @@ def act_on_errors(errors: Iterable[ErrorSeen], source: str, *, record_alerts: bo
         _record_alerts(alerts, source)
     if not dead_tokens:
         return 0
-    # The transports import this module before the models are ready.
+    # The transports import this module before the models are ready. retire_tokens also
+    # counts the deactivations by reason for the metrics (push_tokens_deactivated).
     from push.token_lifecycle import retire_tokens
 
     return sum(retire_tokens(ids, code) for code, ids in dead_tokens.items())
