@@ -1,6 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from orders.models import Order, Payment, Product, Review
+from push.capture import notifications_written
 
 
 @admin.register(Product)
@@ -19,6 +20,14 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ("product__name", "buyer__username")
     list_select_related = ("product", "buyer")
     raw_id_fields = ("product", "buyer")
+
+    def save_model(self, request, obj, form, change) -> None:
+        with notifications_written() as rows:
+            super().save_model(request, obj, form, change)
+        for row in rows:  # sent once the admin's transaction commits
+            messages.info(
+                request, f"Notification queued for {row.user}: “{row.title}” ({row.body})."
+            )
 
 
 @admin.register(Payment)

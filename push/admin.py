@@ -1,39 +1,114 @@
+from collections import Counter
+from functools import partial
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
 
+from push.admin_display import (
+    NotificationErrorFilter,
+    OutcomeFilter,
+    ReceiptErrorFilter,
+    TicketErrorFilter,
+    error_code,
+    mark,
+    outcome_of,
+)
 from push.handoff import redeliver
 from push.models import (
     NotificationLog,
     NotificationPreference,
+    OperatorAlert,
     PushDelivery,
     PushToken,
 )
+from push.token_lifecycle import DeactivationReason, reactivate_tokens, retire_tokens
 from push.tokens import mask_token
+
+# The admin index links to the push overview (push/templates/admin/push/index.html).
+admin.site.index_template = "admin/push/index.html"
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records: no adding, no hand edits, no deleting (retention deletes: push_prune)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(PushToken)
 class PushTokenAdmin(admin.ModelAdmin):
-    list_display = ("user", "short_token", "device_type", "is_active", "created_at")
-    list_filter = ("device_type", "is_active", "created_at")
+    list_display = (
+        "user",
+        "short_token",
+        "device_type",
+        "is_active",
+        "last_registered_at",
+        "deactivated_at",
+        "deactivation_reason",
+        "last_switched_at",
+        "created_at",
+    )
+    list_filter = ("device_type", "is_active", "deactivation_reason", "deactivated_at")
     search_fields = ("user__email", "user__username", "token")
     list_select_related = ("user",)
-    readonly_fields = ("created_at", "updated_at")
+    # Activation changes go through the actions, which record when and why.
+    readonly_fields = (
+        "is_active",
+        "last_registered_at",
+        "deactivated_at",
+        "deactivation_reason",
+        "last_switched_at",
+        "created_at",
+        "updated_at",
+    )
     raw_id_fields = ("user",)
-    actions = ("deactivate_tokens", "activate_tokens")
+    actions = ("send_test_notification", "deactivate_tokens", "activate_tokens")
 
     @admin.display(description="token", ordering="token")
     def short_token(self, obj: PushToken) -> str:
         return mask_token(obj.token)
 
+    @admin.action(description="Send a test notification to the selected tokens' users")
+    def send_test_notification(self, request: HttpRequest, queryset: QuerySet[PushToken]) -> None:
+        import push
+
+        user_ids = sorted(set(queryset.values_list("user_id", flat=True)))
+        outcomes: Counter = Counter()
+        for user_id in user_ids:
+            log = push.send(
+                user_id,
+                "Test notification",
+                "Sent from the UniTrade admin",
+                data={"type": "system"},
+                type="system",
+            )
+            outcomes[outcome_of(log.status, log.next_attempt_at)] += 1
+        summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items()))
+        self.message_user(
+            request,
+            f"Test notification to {len(user_ids)} user(s) (every active device of each): "
+            f"{summary or 'nothing to send'}.",
+            messages.SUCCESS if not outcomes.keys() - {"sent"} else messages.WARNING,
+        )
+
     @admin.action(description="Deactivate selected tokens")
     def deactivate_tokens(self, request: HttpRequest, queryset: QuerySet[PushToken]) -> None:
-        count = queryset.update(is_active=False)
+        count = retire_tokens(queryset.values_list("pk", flat=True), DeactivationReason.BY_HAND)
         self.message_user(request, f"Deactivated {count} token(s).", messages.SUCCESS)
 
     @admin.action(description="Activate selected tokens")
     def activate_tokens(self, request: HttpRequest, queryset: QuerySet[PushToken]) -> None:
-        count = queryset.update(is_active=True)
+        count = reactivate_tokens(queryset.values_list("pk", flat=True))
         self.message_user(request, f"Activated {count} token(s).", messages.SUCCESS)
 
 
@@ -57,33 +132,63 @@ class PushDeliveryInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
     @admin.display(description="token")
     def short_token(self, obj: PushDelivery) -> str:
         return mask_token(obj.token)
 
 
 @admin.register(NotificationLog)
-class NotificationLogAdmin(admin.ModelAdmin):
+class NotificationLogAdmin(ReadOnlyAdmin):
     list_display = (
+        "created_at",
         "user",
         "type",
         "title",
-        "successful",
-        "status",
+        "status_mark",
+        "error",
         "sent_to_tokens",
         "attempts",
-        "created_at",
     )
-    list_filter = ("type", "successful", "status", "created_at")
-    search_fields = ("user__email", "user__username", "title", "body")
+    list_filter = ("type", OutcomeFilter, NotificationErrorFilter, "created_at")
+    search_fields = ("user__email", "user__username", "title")
     list_select_related = ("user",)
-    readonly_fields = ("created_at", "updated_at", "attempts", "locked_until", "lease_token")
     raw_id_fields = ("user",)
     date_hierarchy = "created_at"
     inlines = (PushDeliveryInline,)
     actions = ("deliver_again",)
 
-    @admin.action(description="Deliver again now (pending and failed ones)")
+    def get_urls(self) -> list:
+        from push.overview.views import overview
+
+        view = self.admin_site.admin_view(partial(overview, admin_site=self.admin_site))
+        return [path("overview/", view, name="push_overview"), *super().get_urls()]
+
+    def has_deliver_permission(self, request: HttpRequest) -> bool:
+        # Putting a notification back in the outbox is the one change the admin allows.
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    @admin.display(description="status", ordering="status")
+    def status_mark(self, obj: NotificationLog) -> str:
+        return mark(outcome_of(obj.status, obj.next_attempt_at))
+
+    @admin.display(description="error")
+    def error(self, obj: NotificationLog) -> str:
+        if not obj.error_message:
+            return ""
+        return format_html(
+            '<span title="{}"><code>{}</code> {}</span>',
+            obj.error_message,
+            error_code(obj.error_message),
+            Truncator(obj.error_message).chars(80),
+        )
+
+    @admin.action(
+        description="Deliver again now (pending and failed ones)", permissions=["deliver"]
+    )
     def deliver_again(self, request: HttpRequest, queryset: QuerySet[NotificationLog]) -> None:
         count = redeliver(queryset.values_list("pk", flat=True))
         self.message_user(request, f"{count} notification(s) queued.", messages.SUCCESS)
@@ -96,3 +201,80 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     readonly_fields = ("updated_at",)
     raw_id_fields = ("user",)
+
+
+@admin.register(PushDelivery)
+class PushDeliveryAdmin(ReadOnlyAdmin):
+    """One row per device a notification went to: find every DeviceNotRegistered today."""
+
+    list_display = (
+        "created_at",
+        "notification_link",
+        "user",
+        "token_link",
+        "device_type",
+        "status_mark",
+        "error",
+        "receipt_status",
+        "receipt_error",
+    )
+    list_filter = (
+        TicketErrorFilter,
+        ReceiptErrorFilter,
+        "status",
+        "receipt_status",
+        "created_at",
+        "push_token__device_type",
+    )
+    search_fields = ("notification__user__username", "notification__user__email")
+    list_select_related = ("notification__user", "push_token")
+    date_hierarchy = "created_at"
+    exclude = ("token",)
+    readonly_fields = (
+        "notification_link",
+        "user",
+        "token_link",
+        "device_type",
+        "status",
+        "ticket_id",
+        "error",
+        "error_message",
+        "receipt_status",
+        "receipt_error",
+        "receipt_checked_at",
+        "created_at",
+        "updated_at",
+    )
+
+    @admin.display(description="notification", ordering="notification")
+    def notification_link(self, obj: PushDelivery) -> str:
+        url = reverse("admin:push_notificationlog_change", args=[obj.notification_id])
+        return format_html(
+            '<a href="{}">#{} {}</a>', url, obj.notification_id, obj.notification.title
+        )
+
+    @admin.display(description="user", ordering="notification__user")
+    def user(self, obj: PushDelivery) -> str:
+        return str(obj.notification.user)
+
+    @admin.display(description="token")
+    def token_link(self, obj: PushDelivery) -> str:
+        if obj.push_token_id is None:
+            return mask_token(obj.token)  # the token was deleted since
+        url = reverse("admin:push_pushtoken_change", args=[obj.push_token_id])
+        return format_html('<a href="{}">{}</a>', url, mask_token(obj.token))
+
+    @admin.display(description="device", ordering="push_token__device_type")
+    def device_type(self, obj: PushDelivery) -> str:
+        return obj.push_token.get_device_type_display() if obj.push_token else "-"
+
+    @admin.display(description="status", ordering="status")
+    def status_mark(self, obj: PushDelivery) -> str:
+        outcome = {"accepted": "sent", "retrying": "pending"}.get(obj.status, obj.status)
+        return mark(outcome, obj.get_status_display())
+
+
+@admin.register(OperatorAlert)
+class OperatorAlertAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "code", "count", "source", "message")
+    list_filter = ("code", "source", "created_at")

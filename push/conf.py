@@ -88,6 +88,12 @@ DEFAULTS: dict[str, Any] = {
     "TEST_ENDPOINT_ENABLED": True,
     # Non-urgent notifications a user receives in any hour; the rest wait (None: no cap).
     "MAX_NOTIFICATIONS_PER_HOUR": 20,
+    # Retention (push_prune): notifications older than this many days are deleted with their
+    # deliveries, PRUNE_BATCH_SIZE per transaction; tokens not registered again for
+    # STALE_TOKEN_DAYS are deactivated as "stale". None keeps them for ever.
+    "RETENTION_DAYS": 90,
+    "STALE_TOKEN_DAYS": 270,
+    "PRUNE_BATCH_SIZE": 1000,
     # A device whose receipt says MessageRateExceeded is skipped for this long, doubling
     # with each repeat (at most a day); a clean receipt ends the doubling.
     "DEVICE_PAUSE_SECONDS": 60.0,

@@ -8,10 +8,11 @@ with it; whatever was committed and not delivered stays pending for a worker.
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import islice
 from typing import Any
 
@@ -93,23 +94,61 @@ def write(row: NotificationLog, using: str = DEFAULT_DB_ALIAS) -> tuple[Notifica
     return row, True
 
 
-def add_many(notification: Notification, user_ids: Iterator[int]) -> dict[str, Any]:
+def add_many(
+    notification: Notification,
+    user_ids: Iterator[int],
+    *,
+    on_chunk: Callable[[DeliveryReport], None] | None = None,
+) -> dict[str, Any]:
     """Write one row per user, chunk by chunk, and deliver them; return the run's summary.
 
     Outside a transaction and in inline mode the rows are born claimed by this process and
     delivered chunk by chunk as they are written; otherwise they are handed off (after the
     commit, if in a transaction) and the summary counts them pending. A notification too
-    large for Apple and Google raises ValueError before anything is written.
+    large for Apple and Google raises ValueError before anything is written. `on_chunk`
+    hears each chunk's report (delivered, or written and pending): a command's progress.
     """
     if notification.too_large:
         raise ValueError(notification.row_fields()["error_message"])
     in_transaction = transaction.get_connection().in_atomic_block
     if in_transaction or delivery_mode() != INLINE:
-        ids = [row.pk for chunk in _written_in_chunks(notification, user_ids) for row in chunk]
+        ids = _written_ids(_written_in_chunks(notification, user_ids), on_chunk)
         deliver_after_commit(ids=ids)
         return DeliveryReport(total=len(ids), pending=len(ids)).as_dict()
     chunks = _written_in_chunks(notification, user_ids, claimed=True)
-    return deliver(chunks, claimed=True).as_dict()
+    return deliver(chunks, claimed=True, on_chunk=on_chunk).as_dict()
+
+
+def schedule_many(
+    notification: Notification,
+    user_ids: Iterator[int],
+    at: datetime,
+    *,
+    on_chunk: Callable[[DeliveryReport], None] | None = None,
+) -> dict[str, Any]:
+    """Write one pending row per user, due at `at`; return the summary (all pending).
+
+    Nothing is handed off: the outbox's due scan (`push_deliver`, Celery beat's
+    push.deliver_due) delivers them once `at` has come. The rows count as made at `at`
+    (`created_at`): their retries last RETRY_FOR_SECONDS from then and the overview counts
+    them then. The inbox lists them from the moment they are written, dated `at`.
+    """
+    if notification.too_large:
+        raise ValueError(notification.row_fields()["error_message"])
+    chunks = _written_in_chunks(notification, user_ids, next_attempt_at=at, created_at=at)
+    ids = _written_ids(chunks, on_chunk)
+    return DeliveryReport(total=len(ids), pending=len(ids)).as_dict()
+
+
+def _written_ids(
+    chunks: Iterator[list[NotificationLog]], on_chunk: Callable[[DeliveryReport], None] | None
+) -> list[int]:
+    ids: list[int] = []
+    for chunk in chunks:
+        ids.extend(row.pk for row in chunk)
+        if on_chunk is not None:
+            on_chunk(DeliveryReport(total=len(chunk), pending=len(chunk)))
+    return ids
 
 
 def redeliver(ids: Iterable[int]) -> int:
@@ -222,27 +261,48 @@ def hand_off(rows: list[NotificationLog], ids: list[int], *, claimed: bool = Fal
 
 
 def _written_in_chunks(
-    notification: Notification, user_ids: Iterator[int], *, claimed: bool = False
+    notification: Notification,
+    user_ids: Iterator[int],
+    *,
+    claimed: bool = False,
+    next_attempt_at: datetime | None = None,
+    created_at: datetime | None = None,
 ) -> Iterator[list[NotificationLog]]:
     """Write the rows chunk by chunk (one INSERT each); yield each chunk.
 
     `claimed` rows carry a lease taken as their chunk is made, so it covers their delivery.
+    `next_attempt_at` and `created_at` date rows written now for later (scheduled sends).
     Keyed rows are inserted skipping users who already have the key, and only this chunk's
     new rows (told apart by their lease token) are yielded: one more query per chunk.
     """
     size = push_settings.BATCH_SIZE
+    dated = {} if next_attempt_at is None else {"next_attempt_at": next_attempt_at}
     while chunk := list(islice(user_ids, size)):
         if not notification.key:
             lease = new_lease() if claimed else {}
-            rows = [notification.row(user_id, **lease) for user_id in chunk]
+            rows = [notification.row(user_id, **lease, **dated) for user_id in chunk]
             with transaction.atomic():  # a savepoint inside the caller's transaction
                 written = NotificationLog.objects.bulk_create(rows)
+                _date(written, created_at)
             yield written
             continue
         # Unclaimed rows carry the token only as a mark: without locked_until anyone may
         # claim them.
         lease = new_lease() if claimed else {**new_lease(), "locked_until": None}
-        rows = [notification.row(user_id, **lease) for user_id in dict.fromkeys(chunk)]
+        rows = [notification.row(user_id, **lease, **dated) for user_id in dict.fromkeys(chunk)]
         with transaction.atomic():
             NotificationLog.objects.bulk_create(rows, ignore_conflicts=True)
-        yield list(NotificationLog.objects.filter(lease_token=lease["lease_token"]).order_by("pk"))
+            written = list(
+                NotificationLog.objects.filter(lease_token=lease["lease_token"]).order_by("pk")
+            )
+            _date(written, created_at)
+        yield written
+
+
+def _date(rows: list[NotificationLog], created_at: datetime | None) -> None:
+    """Date rows written for later at their due time (auto_now_add stamps now on insert)."""
+    if created_at is None or not rows:
+        return
+    NotificationLog.objects.filter(pk__in=[row.pk for row in rows]).update(created_at=created_at)
+    for row in rows:
+        row.created_at = created_at

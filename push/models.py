@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from push.tokens import mask_token
 
@@ -53,6 +54,14 @@ class PushToken(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Lifecycle (push/token_lifecycle.py): when the app last registered the token, and when
+    # and why it stopped receiving (an Expo code such as DeviceNotRegistered, "stale", ...).
+    last_registered_at = models.DateTimeField(default=timezone.now)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    deactivation_reason = models.CharField(max_length=64, blank=True, default="")
+    # When the device last moved to another account (registered by another user): the token
+    # stays active, for its new owner; the previous owner no longer receives on it.
+    last_switched_at = models.DateTimeField(null=True, blank=True)
     # Pushed too fast (a MessageRateExceeded receipt): deliveries skip the device until
     # then. The pause doubles with each repeat (`rate_exceeded` in a row); a clean receipt
     # resets it.
@@ -132,8 +141,16 @@ class NotificationLog(models.Model):
                 condition=models.Q(in_inbox=True, read_at__isnull=True),
                 name="push_inbox_user_unread",
             ),
-            models.Index(fields=["status", "next_attempt_at"], name="push_log_due"),
-            # The hourly cap counts each user's recent sends (push.preferences).
+            # The due scan (push.delivery.claims) reads pending rows only: a partial index stays
+            # as small as the outbox however long the history grows.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="push_log_pending_due",
+            ),
+            # Retention (push_prune) and the overview's time windows.
+            models.Index(fields=["created_at"], name="push_log_created"),
+            # The hourly cap counts each user's recent sends (push.preferences.screening).
             models.Index(fields=["user", "status", "updated_at"], name="push_log_user_sent"),
         ]
 
@@ -166,6 +183,25 @@ class PushDelivery(models.Model):
 
     class Meta:
         verbose_name_plural = "push deliveries"
+        indexes = [
+            # The receipts scan (push.delivery.receipts): accepted tickets without a receipt yet.
+            models.Index(
+                fields=["updated_at"],
+                condition=models.Q(status="accepted", receipt_status="") & ~models.Q(ticket_id=""),
+                name="push_delivery_awaiting",
+            ),
+            # The overview's errors by code: only deliveries with an error are indexed.
+            models.Index(
+                fields=["created_at"],
+                condition=~models.Q(error=""),
+                name="push_delivery_ticket_err",
+            ),
+            models.Index(
+                fields=["created_at"],
+                condition=~models.Q(receipt_error=""),
+                name="push_delivery_receipt_err",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["notification", "token"], name="push_delivery_one_per_device"
@@ -209,3 +245,21 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"Notification preferences of user {self.user_id}"
+
+
+class OperatorAlert(models.Model):
+    """An Expo error that needs an operator (the app's credentials or configuration)."""
+
+    code = models.CharField(max_length=64)
+    count = models.PositiveIntegerField(default=1)
+    # Where Expo reported it (push.delivery.outcomes.act_on_errors): "tickets" (sending),
+    # "receipts", or "request" (a whole request refused, e.g. fetching receipts).
+    source = models.CharField(max_length=16)
+    message = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.source}, {self.count})"

@@ -158,6 +158,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BEAT_SCHEDULE = {
     "push-deliver-due": {"task": "push.deliver_due", "schedule": 30.0},
     "push-check-receipts": {"task": "push.check_receipts", "schedule": 300.0},
+    "push-prune": {"task": "push.prune", "schedule": 24 * 3600.0},  # retention, stale tokens
 }
 
 PUSH_NOTIFICATIONS = {

@@ -88,7 +88,7 @@ def save_push_token(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
 
 @json_api(methods=["POST"])
 def remove_push_token(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
-    """Delete the caller's own token; anyone else's is left alone (deleted: 0)."""
+    """Remove (deactivate) the caller's own token; anyone else's is left alone (deleted: 0)."""
     deleted = remove_device(request.user, _token_from(body))
     # The same answer whether nobody or somebody else holds the token: nothing leaks.
     message = TOKEN_REMOVED if deleted else TOKEN_NOT_YOURS

@@ -8,7 +8,7 @@ are recorded and change nothing.
 """
 
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -92,25 +92,28 @@ class ErrorSeen(NamedTuple):
     message: str = ""  # Expo's words, which may quote the token: masked before logging
 
 
-def act_on_errors(errors: Iterable[ErrorSeen], source: str) -> int:
+def act_on_errors(errors: Iterable[ErrorSeen], source: str, *, record_alerts: bool = True) -> int:
     """Act on error codes as their rules say; return how many tokens were deactivated.
 
-    Tokens of dead devices are deactivated; codes that mean the app's own configuration is
-    wrong are logged at ERROR once per code, for an operator, and never touch a token.
-    `source` names where the errors come from in that log line (tickets, receipts, ...).
+    Tokens of dead devices are deactivated, with the code as the reason (push.token_lifecycle);
+    codes that mean the app's own configuration is wrong are logged at ERROR once per code,
+    for an operator, stored as an `OperatorAlert` (the overview shows the last one) unless
+    `record_alerts` is off, and never touch a token. `source` names where the errors come
+    from (tickets, receipts, request) in that log line and on the alert.
     """
-    errors = list(errors)
-    dead_tokens: set[int] = set()
+    dead_tokens: dict[str, set[int]] = defaultdict(set)
+    seen_tokens: set[int] = set()
     alerts: Counter[str] = Counter()
     alert_messages: dict[str, str] = {}
     for error in errors:
         rule = rule_for(error.code)
         said = _said(error.message)
-        if rule.deactivate_token and error.token_id is not None:
-            if error.token_id not in dead_tokens:
+        if rule.deactivate_token and error.token_id is not None and error.code:
+            if error.token_id not in seen_tokens:
                 device = mask_token(error.token) if error.token else f"token #{error.token_id}"
                 logger.info("Deactivating %s: %s%s", device, error.code, said)
-            dead_tokens.add(error.token_id)
+                seen_tokens.add(error.token_id)
+                dead_tokens[error.code].add(error.token_id)
         if rule.alert_operator and error.code:
             alerts[error.code] += 1
             alert_messages.setdefault(error.code, said)
@@ -123,19 +126,29 @@ def act_on_errors(errors: Iterable[ErrorSeen], source: str) -> int:
             count,
             alert_messages.get(code, ""),
         )
+    if alerts and record_alerts:
+        _record_alerts(alerts, source)
     if not dead_tokens:
         return 0
-    from push import metrics
-    from push.models import PushToken  # the transports import this module before models
+    # The transports import this module before the models are ready. retire_tokens also
+    # counts the deactivations by reason for the metrics (push_tokens_deactivated).
+    from push.token_lifecycle import retire_tokens
 
-    reasons = Counter(
-        error.code
-        for error in errors
-        if error.token_id in dead_tokens and rule_for(error.code).deactivate_token
-    )
-    for reason, count in reasons.items():
-        metrics.TOKENS_DEACTIVATED.labels(reason).inc(count)
-    return PushToken.objects.filter(pk__in=dead_tokens).update(is_active=False)
+    return sum(retire_tokens(ids, code) for code, ids in dead_tokens.items())
+
+
+def _record_alerts(alerts: Counter[str], source: str) -> None:
+    """Store the alerts for the overview; one that cannot be stored is still in the log."""
+    try:
+        from django.db import transaction
+
+        from push.token_lifecycle import record_operator_alert
+
+        with transaction.atomic():  # a savepoint: a failure leaves the caller's work alone
+            for code, count in alerts.items():
+                record_operator_alert(code, count, source)
+    except Exception as exc:  # no database here (a bare transport), or it refused the row
+        logger.warning("Operator alert %s not stored: %s", ", ".join(alerts), exc)
 
 
 def _said(message: str) -> str:

@@ -29,6 +29,14 @@ def check_receipts_task() -> dict:
     return check_receipts().as_dict()
 
 
+@shared_task(name="push.prune", ignore_result=True)
+def prune_task() -> dict:
+    """Delete old notifications and retire stale tokens (daily, see push.retention)."""
+    from push.retention import prune
+
+    return prune().as_dict()
+
+
 def enqueue_delivery(notification_ids: list[int]) -> None:
     """Queue delivery tasks of at most one batch of ids each."""
     size = push_settings.BATCH_SIZE

@@ -242,7 +242,8 @@ class BaseTransport:
             try:
                 answered = self._counted_send([batch[index] for index in unanswered])
             except BatchFailed as failure:
-                self._count_failure(failure)
+                # Each message gets the code back as its ticket: the alert is stored there.
+                self._count_failure(failure, record_alerts=False)
                 if failure.rule.isolate and len(unanswered) > 1:
                     # Refused whole for some message in it: halves apart find which.
                     half = len(unanswered) // 2
@@ -294,10 +295,10 @@ class BaseTransport:
                 self._sleep_before_retry(attempt, failure.retry_after)
         raise AssertionError("unreachable")
 
-    def _count_failure(self, failure: BatchFailed) -> None:
+    def _count_failure(self, failure: BatchFailed, *, record_alerts: bool = True) -> None:
         self.stats.count_failure(failure.error)
         logger.warning("Expo request failed: %s: %s", failure.error, failure.message)
-        act_on_errors([ErrorSeen(failure.error)], "request")
+        act_on_errors([ErrorSeen(failure.error)], "request", record_alerts=record_alerts)
 
     def _sleep_before_retry(self, attempt: int, retry_after: float | None) -> None:
         # Full jitter: spreads the retries of concurrent batches and of other workers.

@@ -113,7 +113,9 @@ def test_push_send_is_queued_and_delivered(celery_mode, celery_worker, user):
     )
 
 
-def test_workers_share_one_rate_limit_so_more_workers_add_no_429s(celery_mode, django_user_model):
+def test_workers_share_one_rate_limit_so_more_workers_add_no_429s(
+    celery_mode, celery_worker, django_user_model
+):
     expo = celery_mode
     expo.rate_per_second = SHARED_LIMIT
     expo.burst = SHARED_LIMIT

@@ -117,3 +117,20 @@ def test_counts_of_several_processes_add_up_in_multiprocess_mode(
     assert value(samples, "push_notifications_total", type="system", outcome="sent") == 3
     assert value(samples, "push_tickets_total", result="ok") == 3
     assert value(samples, "push_outbox_pending") == 0
+
+
+@pytest.mark.django_db
+def test_deactivations_of_our_own_reasons_are_counted(metrics_on, user):
+    from push.api.devices import remove_device
+    from push.token_lifecycle import DeactivationReason, retire_tokens
+
+    PushToken.objects.create(user=user, token=GOOD)
+    gone = PushToken.objects.create(user=user, token=GONE)
+    before = scrape()
+    assert remove_device(user, GOOD) == 1
+    assert remove_device(user, GOOD) == 0  # already removed: not counted again
+    assert retire_tokens([gone.pk], DeactivationReason.BY_HAND) == 1
+    after = scrape()
+    for reason in ("removed_by_app", "by_hand"):
+        grew = value(after, "push_tokens_deactivated_total", reason=reason)
+        assert grew - value(before, "push_tokens_deactivated_total", reason=reason) == 1

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 import push
 from push.delivery.receipts import check_receipts
-from push.models import PushDelivery, PushToken
+from push.exceptions import BatchFailed
+from push.models import OperatorAlert, PushDelivery, PushToken
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,6 +50,24 @@ def test_receipts_are_recorded_and_acted_on(user, expo, caplog):
     assert active == {TOKENS[0]: True, TOKENS[1]: False, TOKENS[2]: True, TOKENS[3]: True}
     assert "InvalidCredentials" in caplog.text
     assert all(d.receipt_checked_at for d in PushDelivery.objects.all())
+    # act_on_errors records why the token went and the alert for the overview.
+    dead = PushToken.objects.get(token=TOKENS[1])
+    assert (dead.deactivation_reason, dead.deactivated_at is not None) == (
+        "DeviceNotRegistered",
+        True,
+    )
+    alert = OperatorAlert.objects.get()
+    assert (alert.code, alert.count, alert.source) == ("InvalidCredentials", 1, "receipts")
+
+
+def test_a_refused_receipts_request_is_an_operator_alert(user, expo, settings):
+    sent_to(user, TOKENS[:1])
+    age(16 * 60)
+    expo.access_token = "s3cret"  # the project requires it; we send none: UNAUTHORIZED
+    with pytest.raises(BatchFailed):
+        check_receipts()
+    alert = OperatorAlert.objects.get()
+    assert (alert.code, alert.source) == ("UNAUTHORIZED", "request")
 
 
 def test_message_too_big_is_recorded(user, expo):

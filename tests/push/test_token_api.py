@@ -2,6 +2,7 @@
 
 import pytest
 
+import push
 from push.models import PushToken
 from tests.support.api import OTHER_TOKEN, REGISTER, REMOVE, TEST, VALID_TOKEN
 
@@ -87,7 +88,7 @@ def test_register_rejects_bad_fields(api, body, message):
     assert not PushToken.objects.exists()
 
 
-def test_remove_deletes_own_token(api, user):
+def test_remove_deactivates_own_token_with_its_reason(api, user):
     post(api, REGISTER, {"token": VALID_TOKEN})
     response = post(api, REMOVE, {"token": VALID_TOKEN})
     assert response.status_code == 200
@@ -96,7 +97,37 @@ def test_remove_deletes_own_token(api, user):
         "message": "Token removed successfully",
         "deleted": 1,
     }
-    assert not PushToken.objects.exists()
+    # Kept for the record, no longer sent to: the admin says the app removed it, and when.
+    token = PushToken.objects.get()
+    assert (token.is_active, token.deactivation_reason) == (False, "removed_by_app")
+    assert token.deactivated_at is not None
+    assert not PushToken.objects.filter(user=user, is_active=True).exists()
+    # Removing it again removes nothing; registering it again brings it back.
+    assert post(api, REMOVE, {"token": VALID_TOKEN}).json()["deleted"] == 0
+    post(api, REGISTER, {"token": VALID_TOKEN})
+    token.refresh_from_db()
+    assert (token.is_active, token.deactivation_reason, token.deactivated_at) == (True, "", None)
+
+
+def test_a_device_removed_by_the_app_gets_no_notifications(api, user, expo, committed):
+    post(api, REGISTER, {"token": VALID_TOKEN})
+    post(api, REMOVE, {"token": VALID_TOKEN})
+    with committed():
+        log = push.send(user, "Hi", "There")
+    log.refresh_from_db()
+    assert log.status == "skipped"
+    assert expo.delivered == []
+
+
+def test_a_device_that_switches_accounts_records_when(api, other_api, user, other_user):
+    post(other_api, REGISTER, {"token": VALID_TOKEN})
+    assert PushToken.objects.get().last_switched_at is None
+    post(other_api, REGISTER, {"token": VALID_TOKEN})  # the same account again: no switch
+    assert PushToken.objects.get().last_switched_at is None
+    post(api, REGISTER, {"token": VALID_TOKEN})
+    token = PushToken.objects.get()
+    assert (token.user, token.is_active) == (user, True)
+    assert token.last_switched_at is not None
 
 
 def test_remove_leaves_someone_elses_token_alone(api, other_api, other_user):

@@ -1,20 +1,54 @@
+"""manage.py push_send: a notification by hand, to some users or to everyone, with progress."""
+
 import json
+import time
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-import push
+from push import handoff
+from push.delivery.reports import DeliveryReport
 from push.handoff import inline_delivery
-from push.models import NotificationType
+from push.models import NotificationType, PushToken
+from push.notification import Notification
+
+# Identifiers looked up per query (a users file may hold many thousands).
+LOOKUP_BATCH = 1000
+# At most this many users are named by --dry-run and by an error about unknown users.
+NAMED = 20
+BAR_WIDTH = 30
 
 
 class Command(BaseCommand):
-    help = "Send a notification by hand to some users (by username) or to every active user."
+    help = (
+        "Send a notification by hand to some users (by id, username or email, on the command "
+        "line or in a file) or to every active user; --dry-run says who would get it, --at "
+        "sends it later."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        who = parser.add_mutually_exclusive_group(required=True)
-        who.add_argument("--user", action="append", dest="usernames", help="Repeatable.")
-        who.add_argument("--all", action="store_true", dest="everyone", help="Every active user.")
+        parser.add_argument(
+            "--user",
+            action="append",
+            dest="identifiers",
+            default=[],
+            metavar="ID|USERNAME|EMAIL",
+            help="A user by id, username or email. Repeatable.",
+        )
+        parser.add_argument(
+            "--users-file",
+            type=Path,
+            help="A file of users, one id, username or email a line ('#' comments).",
+        )
+        parser.add_argument("--all", action="store_true", dest="everyone", help="Every user.")
         parser.add_argument("--title", required=True)
         parser.add_argument("--body", required=True)
         parser.add_argument(
@@ -22,40 +56,274 @@ class Command(BaseCommand):
         )
         parser.add_argument("--data", default=None, help='JSON object, e.g. \'{"type": "system"}\'')
         parser.add_argument(
+            "--at",
+            default=None,
+            metavar="DATETIME",
+            help="Send later: an ISO 8601 date and time (e.g. 2026-12-01T09:00, in TIME_ZONE "
+            "unless it has an offset). A worker (push_deliver or Celery beat) sends it then.",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Say who would get it, by device type, and send nothing.",
+        )
+        parser.add_argument(
             "--key",
             default="",
             help="Idempotency key: users who already got a notification with it are skipped.",
         )
 
-    def handle(self, *args, usernames, everyone, title, body, kind, data, key, **options) -> None:
-        payload = self._data(data)
-        users = get_user_model()._default_manager.filter(is_active=True)
-        if usernames:
-            field = get_user_model().USERNAME_FIELD
-            users = users.filter(**{f"{field}__in": usernames})
-            missing = set(usernames) - set(users.values_list(field, flat=True))
-            if missing:
-                raise CommandError(f"No active user named: {', '.join(sorted(missing))}.")
+    def handle(
+        self,
+        *args: Any,
+        identifiers: list[str],
+        users_file: Path | None,
+        everyone: bool,
+        title: str,
+        body: str,
+        kind: str,
+        data: str | None,
+        at: str | None,
+        dry_run: bool,
+        key: str,
+        **options: Any,
+    ) -> None:
+        payload = _data(data)
+        due = _due_time(at)
+        if users_file is not None:
+            identifiers = [*identifiers, *_read_users_file(users_file)]
+        if everyone and (identifiers or users_file is not None):
+            raise CommandError("Give --all or users (--user, --users-file), not both.")
+        if not everyone and not identifiers:
+            raise CommandError(
+                "Give users with --user or --users-file, or --all for every active user."
+            )
+        users = _active_users()
+        user_ids = list(users.values_list("pk", flat=True)) if everyone else resolve(identifiers)
         try:
-            # It reports to a person: deliver now and say what happened, whatever DELIVERY.
-            with inline_delivery():
-                summary = push.send_bulk(users, title, body, data=payload, type=kind, key=key)
+            notification = Notification(None, title, body, data=payload, type=kind, key=key)
         except (TypeError, ValueError) as exc:
             raise CommandError(str(exc)) from None
+        if dry_run:
+            self._dry_run(user_ids, title, due)
+            return
+        progress = Progress(self.stdout, len(user_ids), self.stdout.isatty())
+        try:
+            if due is None:
+                # It reports to a person: deliver now and say what happened, whatever DELIVERY.
+                with inline_delivery():
+                    summary = handoff.add_many(notification, iter(user_ids), on_chunk=progress.add)
+            else:
+                summary = handoff.schedule_many(
+                    notification, iter(user_ids), due, on_chunk=progress.add
+                )
+        except (TypeError, ValueError) as exc:
+            raise CommandError(str(exc)) from None
+        progress.finish()
+        when = f" (due {due.isoformat()})" if due is not None else ""
         self.stdout.write(
             f"push_send: {summary['total']} user(s): {summary['successful']} sent, "
             f"{summary['failed']} failed, {summary['skipped']} skipped, "
-            f"{summary['pending']} pending; {summary['devices']} device(s)"
+            f"{summary['pending']} pending{when}; {summary['devices']} device(s)"
         )
 
-    @staticmethod
-    def _data(raw: str | None) -> dict | None:
-        if raw is None:
-            return None
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            raise CommandError("--data is not valid JSON.") from None
-        if not isinstance(data, dict):
-            raise CommandError("--data must be a JSON object.")
-        return data
+    def _dry_run(self, user_ids: list[int], title: str, due: datetime | None) -> None:
+        devices = _devices_by_type(user_ids)
+        with_device = _users_with_a_device(user_ids)
+        by_type = ", ".join(f"{kind}: {count}" for kind, count in sorted(devices.items()))
+        when = f"at {due.isoformat()}" if due is not None else "now"
+        self.stdout.write(
+            f"push_send --dry-run: “{title}” would go {when} to {len(user_ids)} user(s): "
+            f"{with_device} with an active device ({sum(devices.values())} device(s)"
+            f"{': ' + by_type if by_type else ''}), {len(user_ids) - with_device} without one "
+            "(skipped). Preferences and quiet hours are applied when it is delivered."
+        )
+        named = _describe_users(user_ids[:NAMED])
+        for line in named:
+            self.stdout.write(f"  {line}")
+        if len(user_ids) > NAMED:
+            self.stdout.write(f"  … and {len(user_ids) - NAMED} more")
+        self.stdout.write("Nothing was sent.")
+
+
+class Progress:
+    """A progress bar on a terminal; plain lines, one per chunk, elsewhere."""
+
+    def __init__(self, out: Any, total: int, terminal: bool) -> None:
+        self.out, self.total, self.terminal = out, total, terminal
+        self.report = DeliveryReport()
+        self.started = time.monotonic()
+
+    def add(self, chunk: DeliveryReport) -> None:
+        self.report.add(chunk)
+        done, report = self.report.total, self.report
+        counts = (
+            f"{report.successful} sent, {report.failed} failed, "
+            f"{report.skipped} skipped, {report.pending} pending"
+        )
+        if self.terminal:
+            filled = BAR_WIDTH * done // self.total if self.total else BAR_WIDTH
+            bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+            rate = done / max(time.monotonic() - self.started, 1e-6)
+            self.out.write(f"\r[{bar}] {done}/{self.total} ({counts}, {rate:.0f}/s)", ending="")
+            self.out.flush()
+        else:
+            self.out.write(f"push_send: {done}/{self.total} user(s) done: {counts}")
+
+    def finish(self) -> None:
+        if self.terminal and self.report.total:
+            self.out.write("")  # ends the bar's line
+
+
+def resolve(identifiers: Iterable[str]) -> list[int]:
+    """Return the ids of the active users named by id, username or email, in first-seen order.
+
+    An identifier is tried as an id (digits), then as a username, then as an email
+    (case-insensitive). One that names nobody, or an email several users share, raises
+    CommandError naming them.
+    """
+    wanted = list(dict.fromkeys(ident.strip() for ident in identifiers if ident.strip()))
+    found: dict[str, int] = {}
+    ambiguous: set[str] = set()
+    for start in range(0, len(wanted), LOOKUP_BATCH):
+        batch = wanted[start : start + LOOKUP_BATCH]
+        _look_up(batch, found, ambiguous)
+    if ambiguous:
+        raise CommandError(
+            f"Several users have the email: {_some(sorted(ambiguous))}; give their ids instead."
+        )
+    missing = [ident for ident in wanted if ident not in found]
+    if missing:
+        raise CommandError(f"No active user with that id, username or email: {_some(missing)}.")
+    return list(dict.fromkeys(found[ident] for ident in wanted))
+
+
+def _look_up(batch: list[str], found: dict[str, int], ambiguous: set[str]) -> None:
+    model = get_user_model()
+    username_field = model.USERNAME_FIELD
+    email_field = model.get_email_field_name()
+    digits = [int(ident) for ident in batch if ident.isascii() and ident.isdigit()]
+    lowered = {ident.lower() for ident in batch}
+    users = _active_users().annotate(_email=Lower(email_field))
+    rows = users.filter(
+        Q(pk__in=digits) | Q(**{f"{username_field}__in": batch}) | Q(_email__in=lowered)
+    ).values_list("pk", username_field, "_email")
+    by_pk, by_username, by_email = {}, {}, {}
+    emails: dict[str, set[int]] = {}
+    for pk, username, email in rows:
+        by_pk[str(pk)] = pk
+        by_username[username] = pk
+        if email:
+            emails.setdefault(email, set()).add(pk)
+    for email, pks in emails.items():
+        by_email[email] = next(iter(pks)) if len(pks) == 1 else None
+    for ident in batch:
+        if ident.isascii() and ident.isdigit() and str(int(ident)) in by_pk:
+            found[ident] = by_pk[str(int(ident))]
+        elif ident in by_username:
+            found[ident] = by_username[ident]
+        elif ident.lower() in by_email:
+            pk = by_email[ident.lower()]
+            if pk is None:
+                ambiguous.add(ident)
+            else:
+                found[ident] = pk
+
+
+def _active_users() -> QuerySet:
+    return get_user_model()._default_manager.filter(is_active=True).order_by("pk")
+
+
+def _read_users_file(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"Cannot read --users-file {path}: {exc}") from None
+    lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    users = [line for line in lines if line]
+    if not users:
+        raise CommandError(f"--users-file {path} names no user.")
+    return users
+
+
+def _due_time(raw: str | None) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        due = parse_datetime(raw.strip())
+    except ValueError:
+        due = None
+    if due is None:
+        raise CommandError(
+            f"--at {raw!r} is not an ISO 8601 date and time (e.g. 2026-12-01T09:00 or "
+            "2026-12-01T09:00+01:00)."
+        )
+    if timezone.is_naive(due):
+        due = timezone.make_aware(due)
+    if due <= timezone.now():
+        raise CommandError(f"--at {raw!r} is in the past; leave --at out to send now.")
+    return due
+
+
+def _data(raw: str | None) -> dict | None:
+    if raw is None:
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise CommandError("--data is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise CommandError("--data must be a JSON object.")
+    return data
+
+
+def _devices_by_type(user_ids: list[int]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for ids in _batches(user_ids):
+        rows = (
+            PushToken.objects.filter(user_id__in=ids, is_active=True)
+            .values("device_type")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for row in rows:
+            counts[row["device_type"]] = counts.get(row["device_type"], 0) + row["n"]
+    return counts
+
+
+def _users_with_a_device(user_ids: list[int]) -> int:
+    return sum(
+        PushToken.objects.filter(user_id__in=ids, is_active=True)
+        .values("user_id")
+        .distinct()
+        .count()
+        for ids in _batches(user_ids)
+    )
+
+
+def _describe_users(user_ids: list[int]) -> list[str]:
+    model = get_user_model()
+    names = dict(
+        model._default_manager.filter(pk__in=user_ids).values_list("pk", model.USERNAME_FIELD)
+    )
+    devices: dict[int, list[str]] = {}
+    for user_id, kind in PushToken.objects.filter(user_id__in=user_ids, is_active=True).values_list(
+        "user_id", "device_type"
+    ):
+        devices.setdefault(user_id, []).append(kind)
+    lines = []
+    for user_id in user_ids:
+        kinds = devices.get(user_id)
+        what = ", ".join(sorted(kinds)) if kinds else "no active device"
+        lines.append(f"{names.get(user_id, user_id)} (#{user_id}): {what}")
+    return lines
+
+
+def _batches(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), LOOKUP_BATCH):
+        yield ids[start : start + LOOKUP_BATCH]
+
+
+def _some(names: list[str]) -> str:
+    shown = ", ".join(names[:NAMED])
+    return shown + (f" and {len(names) - NAMED} more" if len(names) > NAMED else "")

@@ -1,0 +1,243 @@
+"""The admin an operator can trust: read-only records, marks, filters, deliveries, tokens."""
+
+from datetime import timedelta
+from urllib.parse import quote
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+import push
+from push.api.devices import register_device
+from push.models import NotificationLog, OperatorAlert, PushDelivery, PushToken
+from tests.support.api import OTHER_TOKEN, VALID_TOKEN
+
+pytestmark = pytest.mark.django_db
+
+
+def admin_url(name: str, *args) -> str:
+    """The push admin's URL by name: admin_url("pushtoken_changelist")."""
+    return reverse(f"admin:push_{name}", args=args)
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
+    client.force_login(admin)
+    return client
+
+
+def _log(user, **fields):
+    return NotificationLog.objects.create(**{"user": user, "title": "T", "body": "B", **fields})
+
+
+def test_notifications_cannot_be_added_edited_or_deleted(staff_client, user):
+    log = _log(user, status="sent", successful=True)
+    assert staff_client.get(admin_url("notificationlog_add")).status_code == 403
+    page = staff_client.get(admin_url("notificationlog_change", log.pk))
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    staff_client.post(
+        admin_url("notificationlog_change", log.pk),
+        {"title": "Changed", "body": "x", "status": "failed", "user": user.pk, "type": "order"},
+    )
+    log.refresh_from_db()
+    assert (log.title, log.status) == ("T", "sent")
+    assert staff_client.get(admin_url("notificationlog_delete", log.pk)).status_code == 403
+    changelist = staff_client.get(admin_url("notificationlog_changelist")).content.decode()
+    assert "delete_selected" not in changelist
+    assert "deliver_again" in changelist
+
+
+def test_deliveries_cannot_be_added_edited_or_deleted(staff_client, user):
+    log = _log(user, status="sent")
+    delivery = PushDelivery.objects.create(notification=log, token=VALID_TOKEN, status="accepted")
+    assert staff_client.get(admin_url("pushdelivery_add")).status_code == 403
+    assert staff_client.get(admin_url("pushdelivery_delete", delivery.pk)).status_code == 403
+    page = staff_client.get(admin_url("pushdelivery_change", delivery.pk)).content.decode()
+    assert VALID_TOKEN not in page
+
+
+def test_list_marks_each_outcome_distinctly_and_shows_the_error(staff_client, user):
+    later = timezone.now() + timedelta(hours=1)
+    _log(user, status="sent", successful=True)
+    _log(user, status="failed", error_message="InvalidCredentials (1 device): bad key")
+    _log(user, status="skipped", error_message="TypeDisabled: the user switched off order")
+    _log(user, status="pending", next_attempt_at=later, error_message="QuietHours: held until")
+    _log(user, status="pending")
+    page = staff_client.get(admin_url("notificationlog_changelist")).content.decode()
+    for outcome in ("sent", "failed", "skipped", "held", "pending"):
+        assert f"push-mark-{outcome}" in page, outcome
+    assert "<code>InvalidCredentials</code>" in page
+    assert "<code>TypeDisabled</code>" in page
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("outcome=held", {"held"}),
+        ("outcome=pending", {"due"}),
+        ("outcome=skipped", {"skipped", "no-device"}),
+        ("error_code=DeviceNotRegistered", {"dead", "two-codes"}),
+        ("error_code=MessageTooBig", {"two-codes"}),
+        ("error_code=NoActiveDevices", {"no-device"}),
+        ("error_code=TypeDisabled", {"skipped"}),
+        ("type__exact=payment", {"dead"}),
+    ],
+)
+def test_filters(staff_client, user, query, expected):
+    later = timezone.now() + timedelta(hours=1)
+    _log(user, title="held", status="pending", next_attempt_at=later)
+    _log(user, title="due", status="pending")
+    _log(user, title="skipped", status="skipped", error_message="TypeDisabled: off")
+    _log(user, title="no-device", status="skipped", error_message="User has no active device.")
+    _log(
+        user,
+        title="dead",
+        type="payment",
+        status="failed",
+        error_message="DeviceNotRegistered (1 device): gone",
+    )
+    _log(
+        user,
+        title="two-codes",
+        status="failed",
+        error_message="MessageTooBig (2 devices): big; DeviceNotRegistered (1 device): gone",
+    )
+    response = staff_client.get(admin_url("notificationlog_changelist") + f"?{query}")
+    assert response.status_code == 200
+    shown = {row.title for row in response.context["cl"].result_list}
+    assert shown == expected
+
+
+def test_delivery_list_filters_masks_and_links(staff_client, user, other_user):
+    token = PushToken.objects.create(user=user, token=VALID_TOKEN, device_type="ios")
+    other = PushToken.objects.create(user=other_user, token=OTHER_TOKEN, device_type="android")
+    log = _log(user, status="failed")
+    other_log = _log(other_user, status="sent")
+    dead = PushDelivery.objects.create(
+        notification=log,
+        push_token=token,
+        token=VALID_TOKEN,
+        status="failed",
+        error="DeviceNotRegistered",
+    )
+    receipt = PushDelivery.objects.create(
+        notification=other_log,
+        push_token=other,
+        token=OTHER_TOKEN,
+        status="accepted",
+        ticket_id="t-1",
+        receipt_status="error",
+        receipt_error="MessageTooBig",
+    )
+
+    def shown(query):
+        response = staff_client.get(admin_url("pushdelivery_changelist") + f"?{query}")
+        assert response.status_code == 200
+        return {row.pk for row in response.context["cl"].result_list}
+
+    assert shown("") == {dead.pk, receipt.pk}
+    assert shown("ticket_error=DeviceNotRegistered") == {dead.pk}
+    assert shown("receipt_error=MessageTooBig") == {receipt.pk}
+    assert shown("receipt_error=*") == {receipt.pk}
+    assert shown("push_token__device_type__exact=ios") == {dead.pk}
+    assert shown("q=bob") == {receipt.pk}
+    since = quote((timezone.now() - timedelta(days=1)).isoformat())
+    assert shown(f"created_at__gte={since}") == {dead.pk, receipt.pk}
+    page = staff_client.get(admin_url("pushdelivery_changelist")).content.decode()
+    assert VALID_TOKEN not in page and OTHER_TOKEN not in page
+    assert VALID_TOKEN[:20] + "…" in page
+    assert admin_url("notificationlog_change", log.pk) in page
+    assert admin_url("pushtoken_change", token.pk) in page
+
+
+def test_deactivating_by_hand_records_when_and_why(staff_client, user):
+    token = PushToken.objects.create(user=user, token=VALID_TOKEN)
+    staff_client.post(
+        admin_url("pushtoken_changelist"),
+        {"action": "deactivate_tokens", "_selected_action": [token.pk]},
+    )
+    token.refresh_from_db()
+    assert token.is_active is False
+    assert token.deactivation_reason == "by_hand"
+    assert token.deactivated_at is not None
+    staff_client.post(
+        admin_url("pushtoken_changelist"),
+        {"action": "activate_tokens", "_selected_action": [token.pk]},
+    )
+    token.refresh_from_db()
+    assert (token.is_active, token.deactivation_reason, token.deactivated_at) == (True, "", None)
+
+
+def test_test_notification_action_sends_to_the_tokens_users(staff_client, user, expo, committed):
+    token = PushToken.objects.create(user=user, token=VALID_TOKEN)
+    with committed():
+        response = staff_client.post(
+            admin_url("pushtoken_changelist"),
+            {"action": "send_test_notification", "_selected_action": [token.pk]},
+            follow=True,
+        )
+    assert expo.delivered_count(VALID_TOKEN) == 1
+    # Inside the test's transaction the row is written, then delivered at the commit.
+    assert "Test notification to 1 user(s)" in response.content.decode()
+    assert NotificationLog.objects.get(user=user).title == "Test notification"
+
+
+def test_registering_again_reactivates_and_stamps(user):
+    token = PushToken.objects.create(
+        user=user,
+        token=VALID_TOKEN,
+        is_active=False,
+        deactivated_at=timezone.now(),
+        deactivation_reason="DeviceNotRegistered",
+    )
+    before = timezone.now()
+    register_device(user, VALID_TOKEN, "ios")
+    token.refresh_from_db()
+    assert (token.is_active, token.deactivation_reason, token.deactivated_at) == (True, "", None)
+    assert token.last_registered_at >= before
+
+
+def test_expo_retiring_a_token_records_its_code(user, expo, committed):
+    PushToken.objects.create(user=user, token=VALID_TOKEN)
+    expo.token_errors[VALID_TOKEN] = "DeviceNotRegistered"
+    with committed():
+        push.send(user, "Hi", "There")
+    token = PushToken.objects.get(token=VALID_TOKEN)
+    assert (token.is_active, token.deactivation_reason) == (False, "DeviceNotRegistered")
+    assert token.deactivated_at is not None
+
+
+def test_operator_errors_are_recorded_as_alerts(user, expo, committed):
+    PushToken.objects.create(user=user, token=VALID_TOKEN)
+    expo.token_errors[VALID_TOKEN] = "InvalidCredentials"
+    with committed():
+        push.send(user, "Hi", "There")
+    alert = OperatorAlert.objects.get()
+    assert (alert.code, alert.count, alert.source) == ("InvalidCredentials", 1, "tickets")
+
+
+def test_saving_an_order_in_the_admin_says_its_notification_was_queued(
+    staff_client, order, buyer, expo
+):
+    response = staff_client.post(
+        reverse("admin:orders_order_change", args=[order.pk]),
+        {"product": order.product_id, "buyer": buyer.pk, "status": "shipped"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("Notification queued for alice" in m and "has been shipped" in m for m in shown)
+    # Saving without a change queues nothing, and says nothing about it.
+    response = staff_client.post(
+        reverse("admin:orders_order_change", args=[order.pk]),
+        {"product": order.product_id, "buyer": buyer.pk, "status": "shipped"},
+        follow=True,
+    )
+    assert not any("queued" in str(m) for m in response.context["messages"])
+
+
+def test_admin_index_links_to_the_overview(staff_client):
+    page = staff_client.get(reverse("admin:index")).content.decode()
+    assert admin_url("overview") in page
