@@ -1,5 +1,6 @@
 """System checks of the push app: stable ids, messages in constants."""
 
+import math
 from urllib.parse import urlsplit
 
 from django.apps import apps
@@ -20,6 +21,7 @@ E005_INVALID_RATE_LIMIT = "push.E005"
 E006_INVALID_HOURLY_CAP = "push.E006"
 E007_UNIMPORTABLE_PATH = "push.E007"
 E008_UNKNOWN_FIELD = "push.E008"
+E009_INVALID_BADGE_SYNC = "push.E009"
 # Deploy checks (`manage.py check --deploy`).
 W001_TEST_ENDPOINT_ENABLED = "push.W001"
 W002_DEVELOPMENT_TRANSPORT = "push.W002"
@@ -92,6 +94,17 @@ def check_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
                 f"PUSH_NOTIFICATIONS['MAX_NOTIFICATIONS_PER_HOUR'] is {cap!r}.",
                 hint="Use a positive integer, or None for no cap.",
                 id=E006_INVALID_HOURLY_CAP,
+            )
+        )
+    sync = push_settings.BADGE_SYNC_SECONDS
+    if sync is not None and (
+        isinstance(sync, bool) or not isinstance(sync, int | float) or not 0 < sync < math.inf
+    ):
+        errors.append(
+            Error(
+                f"PUSH_NOTIFICATIONS['BADGE_SYNC_SECONDS'] is {sync!r}.",
+                hint="Use a positive number of seconds, or None for no badge updates.",
+                id=E009_INVALID_BADGE_SYNC,
             )
         )
     for name in ("TRANSPORT", "BADGE_COUNTS"):
