@@ -10,8 +10,9 @@ from django.core.checks import Warning as CheckWarning
 from django.utils.module_loading import import_string
 
 from push.api.throttling import invalid_rates
-from push.conf import DELIVERY_MODES, push_settings
+from push.conf import DELIVERY_MODES, max_age_of, push_settings
 from push.exceptions import PushConfigurationError
+from push.models import NotificationType
 
 E001_INVALID_SETTINGS = "push.E001"
 E002_UNTRACKED_FIELD = "push.E002"
@@ -21,7 +22,8 @@ E005_INVALID_RATE_LIMIT = "push.E005"
 E006_INVALID_HOURLY_CAP = "push.E006"
 E007_UNIMPORTABLE_PATH = "push.E007"
 E008_UNKNOWN_FIELD = "push.E008"
-E009_INVALID_BADGE_SYNC = "push.E009"
+E009_INVALID_MAX_AGE = "push.E009"
+E010_INVALID_BADGE_SYNC = "push.E010"
 # Deploy checks (`manage.py check --deploy`).
 W001_TEST_ENDPOINT_ENABLED = "push.W001"
 W002_DEVELOPMENT_TRANSPORT = "push.W002"
@@ -96,6 +98,18 @@ def check_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
                 id=E006_INVALID_HOURLY_CAP,
             )
         )
+    for kind in NotificationType.values:
+        try:
+            max_age_of(kind)
+        except PushConfigurationError as exc:
+            errors.append(
+                Error(
+                    str(exc),
+                    hint='Use {"message": 3600, ...}: seconds a type is worth pushing, or None.',
+                    id=E009_INVALID_MAX_AGE,
+                )
+            )
+            break
     sync = push_settings.BADGE_SYNC_SECONDS
     if sync is not None and (
         isinstance(sync, bool) or not isinstance(sync, int | float) or not 0 < sync < math.inf
@@ -104,7 +118,7 @@ def check_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
             Error(
                 f"PUSH_NOTIFICATIONS['BADGE_SYNC_SECONDS'] is {sync!r}.",
                 hint="Use a positive number of seconds, or None for no badge updates.",
-                id=E009_INVALID_BADGE_SYNC,
+                id=E010_INVALID_BADGE_SYNC,
             )
         )
     for name in ("TRANSPORT", "BADGE_COUNTS"):

@@ -98,6 +98,9 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a notification of each type is worth pushing (None: no maximum). Older ones
     # are skipped ("Expired"); the rest carry the time they have left as their Expo `ttl`.
     # Types given here replace the defaults one by one.
+    # The Prometheus endpoint (/metrics) answers only `Authorization: Bearer <this token>`;
+    # None (the default) switches it off (404).
+    "METRICS_TOKEN": None,
     "MAX_AGE_SECONDS": {
         "message": 60 * 60,
         "order": 24 * 60 * 60,

@@ -3,6 +3,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
 from django.views import defaults
 
+from push.api.metrics import metrics as push_metrics
+
 
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
@@ -28,4 +30,5 @@ handler500 = server_error
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/users/", include("push.api.urls")),
+    path("metrics", push_metrics, name="metrics"),
 ]

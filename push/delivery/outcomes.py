@@ -37,6 +37,7 @@ INVALID_RESPONSE = "INVALID_RESPONSE"  # not JSON, or tickets that cannot be mat
 HTTP_ERROR = "HTTP_ERROR"  # any other HTTP 4xx without a JSON error code
 PAYLOAD_TOO_LARGE = "PayloadTooLarge"  # refused before sending: it would be MessageTooBig
 NO_DEVICES = "NoActiveDevices"
+TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
 DEVICE_PAUSED = "DevicePaused"  # skipped: the device was pushed too fast (MessageRateExceeded)
 RATE_EXCEEDED = "MessageRateExceeded"
 # Expo's code for a request with a field of the wrong type or value (refused whole).
@@ -59,7 +60,7 @@ RULES: dict[str, ErrorRule] = {
     "DeveloperError": _OPERATOR,
     "ExpoError": _RECORD,
     # Whole requests.
-    "TOO_MANY_REQUESTS": _RETRY,
+    TOO_MANY_REQUESTS: _RETRY,
     "INTERNAL_SERVER_ERROR": _RETRY,
     "UNAUTHORIZED": _OPERATOR,
     "PUSH_TOO_MANY_NOTIFICATIONS": _OPERATOR,
@@ -98,6 +99,7 @@ def act_on_errors(errors: Iterable[ErrorSeen], source: str) -> int:
     wrong are logged at ERROR once per code, for an operator, and never touch a token.
     `source` names where the errors come from in that log line (tickets, receipts, ...).
     """
+    errors = list(errors)
     dead_tokens: set[int] = set()
     alerts: Counter[str] = Counter()
     alert_messages: dict[str, str] = {}
@@ -123,8 +125,16 @@ def act_on_errors(errors: Iterable[ErrorSeen], source: str) -> int:
         )
     if not dead_tokens:
         return 0
+    from push import metrics
     from push.models import PushToken  # the transports import this module before models
 
+    reasons = Counter(
+        error.code
+        for error in errors
+        if error.token_id in dead_tokens and rule_for(error.code).deactivate_token
+    )
+    for reason, count in reasons.items():
+        metrics.TOKENS_DEACTIVATED.labels(reason).inc(count)
     return PushToken.objects.filter(pk__in=dead_tokens).update(is_active=False)
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.db.models import DateTimeField, F
 from django.utils import timezone
 
+from push import metrics
 from push.conf import push_settings
 from push.delivery.outcomes import RATE_EXCEEDED, ErrorSeen, act_on_errors
 from push.delivery.reports import Report
@@ -84,7 +85,9 @@ def _record(batch: list[tuple], receipts: dict, now: datetime, report: ReceiptRe
             (expired if ticketed_at < now - RECEIPTS_KEPT_FOR else not_ready).append(pk)
         elif receipt.ok:
             ok.append(pk)
+            metrics.RECEIPTS.labels("ok").inc()
         else:
+            metrics.RECEIPTS.labels(receipt.error).inc()
             failed[receipt.error].append(pk)
             report.errors[receipt.error] += 1
             errors.append(ErrorSeen(receipt.error, token_id, message=receipt.message))

@@ -14,6 +14,7 @@ from datetime import datetime
 from django.db.models import DateTimeField, TextField
 from django.utils import timezone
 
+from push import metrics
 from push.badges import is_badge_update
 from push.delivery.claims import RELEASED, claim_released_with, held_by
 from push.delivery.reports import DeliveryReport
@@ -155,6 +156,10 @@ def _set_aside(
             held=True,
             **RELEASED,
         )
+    for pk in screening.skipped:
+        metrics.NOTIFICATIONS.labels(by_pk[pk].type, NotificationStatus.SKIPPED).inc()
+    for pk in screening.held:
+        metrics.NOTIFICATIONS.labels(by_pk[pk].type, "held").inc()
     report.total += len(screening.skipped) + len(screening.held)
     report.skipped += len(screening.skipped)
     report.pending += len(screening.held)

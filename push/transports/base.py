@@ -15,7 +15,15 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from push.delivery.outcomes import TIMEOUT, ErrorRule, ErrorSeen, act_on_errors, rule_for
+from push import metrics
+from push.delivery.outcomes import (
+    TIMEOUT,
+    TOO_MANY_REQUESTS,
+    ErrorRule,
+    ErrorSeen,
+    act_on_errors,
+    rule_for,
+)
 from push.exceptions import BatchFailed
 from push.transports.pacing import build_limiter
 
@@ -229,7 +237,8 @@ class BaseTransport:
                 return tickets  # type: ignore[return-value]
             if attempt:
                 self.stats.count("retries")
-            self.limiter.acquire(len(unanswered))
+                metrics.RETRIES.inc()
+            metrics.RATE_LIMIT_WAIT.inc(self.limiter.acquire(len(unanswered)))
             try:
                 answered = self._counted_send([batch[index] for index in unanswered])
             except BatchFailed as failure:
@@ -261,7 +270,18 @@ class BaseTransport:
 
     def _counted_send(self, messages: list[OutgoingMessage]) -> list[Ticket]:
         self.stats.count("requests")
-        return self.send_batch(messages)
+        started = time.perf_counter()
+        status = "ok"
+        try:
+            return self.send_batch(messages)
+        except BatchFailed as failure:
+            status = failure.error
+            raise
+        finally:
+            metrics.EXPO_LATENCY.observe(time.perf_counter() - started)
+            metrics.EXPO_REQUESTS.labels(status).inc()
+            if status == TOO_MANY_REQUESTS:
+                metrics.RATE_LIMITED.inc()
 
     def _with_retries(self, call: Callable[..., Any], *args: Any) -> Any:
         for attempt in range(self.retry_attempts):

@@ -13,7 +13,7 @@ from django.core.management import call_command
 import push
 from push import inbox
 from push.badges import KEY_PREFIX, is_badge_update
-from push.checks import E009_INVALID_BADGE_SYNC, check_settings
+from push.checks import E010_INVALID_BADGE_SYNC, check_settings
 from push.delivery.engine import deliver_due
 from push.models import NotificationLog, PushDelivery, PushToken
 from push.preferences import QuietHours, update_preferences
@@ -287,7 +287,7 @@ def test_old_badge_updates_go_with_old_rows_and_later_reads_still_update(
 @pytest.mark.parametrize("value", [0, -1, True, "60", float("nan"), float("inf")])
 def test_a_bad_badge_sync_setting_is_a_check_error(settings, value):
     push_settings_update(settings, BADGE_SYNC_SECONDS=value)
-    assert [error.id for error in check_settings()] == [E009_INVALID_BADGE_SYNC]
+    assert [error.id for error in check_settings()] == [E010_INVALID_BADGE_SYNC]
 
 
 @pytest.mark.parametrize("value", [None, 1, 0.5, 3600])

@@ -41,3 +41,13 @@ def test_unimportable_paths_fail_the_system_check(settings, key):
     settings.PUSH_NOTIFICATIONS = {key: "no.such.thing"}
     with pytest.raises(SystemCheckError, match=E007_UNIMPORTABLE_PATH):
         call_command("check")
+
+
+@pytest.mark.parametrize("ages", [{"message": -1}, {"order": "1h"}, {"review": True}, ["x"]])
+def test_a_malformed_max_age_is_a_configuration_error(settings, ages):
+    from django.core.checks import run_checks
+
+    from push.checks import E009_INVALID_MAX_AGE
+
+    settings.PUSH_NOTIFICATIONS = {**settings.PUSH_NOTIFICATIONS, "MAX_AGE_SECONDS": ages}
+    assert [m.id for m in run_checks() if m.id.startswith("push.")] == [E009_INVALID_MAX_AGE]

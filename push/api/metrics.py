@@ -1,0 +1,30 @@
+"""The Prometheus endpoint: off unless METRICS_TOKEN is set, then for that bearer token only.
+
+A token, not an address list: it works the same behind any proxy or load balancer, and
+Prometheus sends it with its `authorization` scrape setting.
+"""
+
+import hmac
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+
+from push.conf import push_settings
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Answer every push metric in Prometheus' text format."""
+    expected = push_settings.METRICS_TOKEN
+    if not expected:
+        return JsonResponse({"success": False, "message": "Not found."}, status=404)
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), str(expected).encode()):
+        response = JsonResponse({"success": False, "message": "Unauthorized."}, status=401)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    from push.metrics import exposition
+
+    return HttpResponse(exposition(), content_type=CONTENT_TYPE)
