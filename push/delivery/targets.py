@@ -3,8 +3,8 @@
 Preferences screen the chunk first: skipped notifications are recorded and held ones put
 back for later, their claim given up. The rest are matched to their users' active tokens,
 leaving out devices that already accepted them on an earlier attempt (and, for a silent
-badge update, every device but iOS ones). A fixed number of
-queries per chunk, whatever the number of users or devices.
+badge update, every device but iOS ones). A fixed number of queries per chunk, whatever
+the number of users or devices.
 """
 
 from collections import defaultdict
