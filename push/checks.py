@@ -1,5 +1,6 @@
 """System checks of the push app: stable ids, messages in constants."""
 
+import math
 from urllib.parse import urlsplit
 
 from django.apps import apps
@@ -22,6 +23,7 @@ E006_INVALID_HOURLY_CAP = "push.E006"
 E007_UNIMPORTABLE_PATH = "push.E007"
 E008_UNKNOWN_FIELD = "push.E008"
 E009_INVALID_MAX_AGE = "push.E009"
+E010_INVALID_BADGE_SYNC = "push.E010"
 # Deploy checks (`manage.py check --deploy`).
 W001_TEST_ENDPOINT_ENABLED = "push.W001"
 W002_DEVELOPMENT_TRANSPORT = "push.W002"
@@ -108,6 +110,17 @@ def check_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
                 )
             )
             break
+    sync = push_settings.BADGE_SYNC_SECONDS
+    if sync is not None and (
+        isinstance(sync, bool) or not isinstance(sync, int | float) or not 0 < sync < math.inf
+    ):
+        errors.append(
+            Error(
+                f"PUSH_NOTIFICATIONS['BADGE_SYNC_SECONDS'] is {sync!r}.",
+                hint="Use a positive number of seconds, or None for no badge updates.",
+                id=E010_INVALID_BADGE_SYNC,
+            )
+        )
     for name in ("TRANSPORT", "BADGE_COUNTS"):
         path = getattr(push_settings, name)
         if path is None:

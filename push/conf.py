@@ -49,6 +49,10 @@ DEFAULTS: dict[str, Any] = {
     # Dotted path of `counts(user_ids) -> {user_id: badge number}`, called once per chunk;
     # by default the unread count of the in-app inbox. None: no badge unless a send passes one.
     "BADGE_COUNTS": "push.inbox.unread_counts",
+    # After a read, the user's iOS devices get a silent badge update, at most one per this
+    # many seconds (reads are coalesced into slots; the update goes out at a slot's end).
+    # None: no badge updates.
+    "BADGE_SYNC_SECONDS": 60,
     # Largest JSON of title, subtitle, body and data; Expo refuses 4096 bytes and more.
     "MAX_PAYLOAD_BYTES": 3072,
     # Users per database round trip when sending in bulk.

@@ -4,7 +4,8 @@ The inbox is made of the NotificationLog rows themselves (no second table that c
 every notification addressed to the user from the moment it is committed, also while its
 push is held (quiet hours, hourly cap) and when the push was skipped (type switched off,
 no device). Rows with `in_inbox` false are left out: a notification refused for its own
-content (PayloadTooLarge, see push/sending.py), and pushes that are not news to show.
+content (PayloadTooLarge, see push/sending.py), and pushes that are not news to show (the
+silent badge updates of push/badges.py, scheduled when the user reads).
 
 Every function makes a fixed number of queries whatever the user's history, on the two
 partial indexes of push/models.py: (user, created_at, id) over the inbox rows, and the same
@@ -22,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from push import badges
 from push.models import NotificationLog, NotificationType
 
 MAX_PAGE_SIZE = 100
@@ -144,11 +146,15 @@ def unread_counts(user_ids: Iterable[int]) -> dict[int, int]:
 
 
 def mark_read(user, ids: Iterable[int] | None = None, *, all: bool = False) -> int:
-    """Mark the user's notifications read: those of `ids`, or `all`; return how many (1 query).
+    """Mark the user's notifications read: those of `ids`, or `all`; return how many.
 
     Ids of other users' notifications, of rows that do not exist or are not inbox items, and
     of notifications already read are ignored and not counted. `updated_at` is left alone:
     it dates delivery (the hourly cap counts recent sends by it), not reading.
+
+    A read that marked something schedules the user's iOS devices a silent badge update
+    (push.badges: one per BADGE_SYNC_SECONDS, however many reads). One query when nothing
+    was marked, at most three otherwise.
     """
     if all == (ids is not None):
         raise ValueError("Give either ids or all=True.")
@@ -162,7 +168,10 @@ def mark_read(user, ids: Iterable[int] | None = None, *, all: bool = False) -> i
         if not wanted:
             return 0
         rows = rows.filter(id__in=wanted)
-    return rows.update(read_at=timezone.now())
+    marked = rows.update(read_at=timezone.now())
+    if marked:
+        badges.schedule_update(_pk(user))
+    return marked
 
 
 def _pk(user) -> int:

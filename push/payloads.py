@@ -11,6 +11,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from push.badges import is_badge_update
 from push.conf import max_age_of, push_settings
 from push.exceptions import PushConfigurationError
 from push.models import NotificationLog
@@ -95,7 +96,8 @@ def payload_for(
 ) -> dict[str, Any]:
     """Return the Expo fields of a notification row, made once and shared by its devices.
 
-    `badges` are the chunk's badge numbers (`badge_counts`); a send's own `badge` wins.
+    `badges` are the chunk's badge numbers (`badge_counts`); a send's own `badge` wins. A
+    silent badge update (push.badges) has no title, body or sound.
     The `ttl` is the time the notification has left within its type's maximum age (or its
     own `ttl`, if shorter), so Apple and Google drop it too once it is stale. The cache
     lives on the row for one delivery (`forget_payload` clears it for the next).
@@ -111,6 +113,10 @@ def payload_for(
         cached = build_payload(
             notification.pk, notification.title, notification.body, notification.data, options
         )
+        if is_badge_update(notification):
+            # Silent: no title, body or sound; the badge and _contentAvailable are the push.
+            for name in ("title", "body", "sound"):
+                cached.pop(name, None)
         notification._push_payload = cached
     return cached
 

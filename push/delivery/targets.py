@@ -2,8 +2,9 @@
 
 Preferences screen the chunk first: skipped notifications are recorded and held ones put
 back for later, their claim given up. The rest are matched to their users' active tokens,
-leaving out devices that already accepted them on an earlier attempt. A fixed number of
-queries per chunk, whatever the number of users or devices.
+leaving out devices that already accepted them on an earlier attempt (and, for a silent
+badge update, every device but iOS ones). A fixed number of queries per chunk, whatever
+the number of users or devices.
 """
 
 from collections import defaultdict
@@ -14,12 +15,14 @@ from django.db.models import DateTimeField, TextField
 from django.utils import timezone
 
 from push import metrics
+from push.badges import is_badge_update
 from push.delivery.claims import RELEASED, claim_released_with, held_by
 from push.delivery.reports import DeliveryReport
 from push.delivery.rowvalues import per_row
 from push.digests import Digest, group_released
 from push.models import (
     DeliveryStatus,
+    DeviceType,
     NotificationLog,
     NotificationStatus,
     PushDelivery,
@@ -72,13 +75,16 @@ def prepare(claimed: list[NotificationLog], report: DeliveryReport) -> Chunk:
         n for n in claimed if n.pk not in screening.skipped and n.pk not in screening.held
     ]
     tokens_by_user: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    ios_tokens: set[int] = set()
     paused_until: dict[int, datetime] = {}
     user_ids = {notification.user_id for notification in notifications}
     if user_ids:
         active = PushToken.objects.filter(user_id__in=user_ids, is_active=True)
-        fields = ("id", "user_id", "token", "paused_until")
-        for token_id, user_id, token, until in active.values_list(*fields):
+        fields = ("id", "user_id", "token", "paused_until", "device_type")
+        for token_id, user_id, token, until, device_type in active.values_list(*fields):
             tokens_by_user[user_id].append((token_id, token))
+            if device_type == DeviceType.IOS:
+                ios_tokens.add(token_id)
             if until is not None and until > now:
                 paused_until[token_id] = until
     accepted: dict[int, set[str]] = defaultdict(set)
@@ -97,6 +103,8 @@ def prepare(claimed: list[NotificationLog], report: DeliveryReport) -> Chunk:
         if notification.pk not in in_digest
         for token_id, token in tokens_by_user[notification.user_id]
         if token not in accepted[notification.pk]
+        # A badge update is for iOS icons: Android launchers count for themselves.
+        and (token_id in ios_tokens or not is_badge_update(notification))
     ]
     # A digest goes to every device some item of it has not reached yet.
     targets += [

@@ -11,8 +11,9 @@ Four rules, in this order, decide what happens to a claimed notification:
    released together: one digest per type (push.digests), not a trickle.
 
 Order and payment notifications are urgent: they skip rules 2 and 3. System notifications
-cannot be switched off. A user without a NotificationPreference row has the defaults:
-every type on, no quiet hours.
+cannot be switched off. Silent badge updates (push.badges) are not news: rule 0 alone
+applies to them, and the hourly cap counts only news (inbox) pushes. A user without a
+NotificationPreference row has the defaults: every type on, no quiet hours.
 """
 
 from collections import defaultdict
@@ -21,6 +22,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, F, Min, Q
 
+from push.badges import is_badge_update
 from push.conf import max_age_of, push_settings
 from push.models import (
     NotificationLog,
@@ -86,6 +88,8 @@ def screen(notifications: list[NotificationLog], now: datetime) -> Screening:
                 f"{kind} notifications."
             )
             continue
+        if is_badge_update(notification):
+            continue  # not news: no type to switch off, never held, not capped
         if preference is not None and kind not in ALWAYS_ON_TYPES:
             if kind in preference.disabled_types:
                 screening.skipped[notification.pk] = (
@@ -139,6 +143,7 @@ def _apply_hourly_cap(
             created_at__gte=now - _CAP_LOOKBACK,
             status=NotificationStatus.SENT,
             updated_at__gt=now - HOUR,
+            in_inbox=True,  # news only: silent badge updates are not counted
         )
         .exclude(type__in=list(URGENT_TYPES))
         .values("user_id")

@@ -280,10 +280,16 @@ def test_a_fixed_number_of_queries_per_request(api, user, history, django_assert
         api.get(LIST, {"unread": "1", "type": "system", **after})
     with django_assert_num_queries(2):
         api.get(COUNT)
-    with django_assert_num_queries(3):
-        read(api, {"ids": [r.pk for r in rows[:100]]})
-    with django_assert_num_queries(3):
+    # Marking: the UPDATE, whether an iOS device needs a badge update, its INSERT, the count.
+    PushToken.objects.create(
+        user=user, token="ExponentPushToken[api-badge-ios01]", device_type="ios"
+    )
+    with django_assert_num_queries(5):
+        read(api, {"ids": [r.pk for r in rows[:2]]})
+    with django_assert_num_queries(5):
         read(api, {"all": True})
+    with django_assert_num_queries(3):
+        read(api, {"all": True})  # nothing marked: no badge update
 
 
 def test_reading_changes_the_next_push_badge(api, user, expo, committed):
