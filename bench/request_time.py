@@ -1,15 +1,20 @@
-"""Benchmark what a web request pays for inline delivery, against celery delivery.
+"""Benchmark what a web request pays for each delivery mode; and a retry after an outage.
 
     .venv/bin/python bench/request_time.py [--requests N] [--skip-celery] [--flush]
 
 Request time of the Django admin's Order change view (a logged-in superuser changes the
 status to shipped; the save notifies the buyer) with tests.support.expo.ExpoServer at 100 ms
-latency, in DELIVERY "inline" mode (the request delivers after its commit) and "celery" mode
-(it only enqueues; a Celery worker subprocess delivers, broker Redis on
-127.0.0.1:6379/14), against the same view with the receivers switched off
-(`push.receivers_disabled()`). Requests alternate between the modes. Reported: median and
-p95 ms per mode, the ratio, and whether the worker delivered every celery-mode
-notification. Without Redis the celery half is skipped (said so in the output).
+latency, with the receivers switched off (`push.receivers_disabled()`: "none", the
+baseline), in DELIVERY "inline" mode (the request delivers after its commit),
+"background" mode (the commit queues the ids for this process's delivery thread) and
+"celery" mode (it only enqueues; a Celery worker subprocess delivers, broker Redis on
+127.0.0.1:6379/14). Requests alternate between the modes. Reported: median and p95 ms per
+mode, the ratio to "none", and whether every notification was delivered. Without Redis
+the celery mode is skipped (said so in the output).
+
+Then the retry scenario: the server stops, one admin save in background mode, the server
+starts again on its port; reported: the deliveries (one) and the time to it, with the
+default retry schedule (DELIVERY_RETRY_SECONDS, found by the BACKGROUND_POLL_SECONDS poll).
 
 Prints a table and writes bench/results/request_time.json. The database is a throwaway
 SQLite file (bench/results/request_time.sqlite3) unless DATABASE_URL is set; the Celery
@@ -59,7 +64,7 @@ REQUEST_SETTINGS = {
 }
 
 
-# -- request time, inline vs celery ------------------------------------------------------
+# -- request time per delivery mode -------------------------------------------------------
 
 
 def flush_broker() -> None:
@@ -90,7 +95,7 @@ def run(requests: int, skip_celery: bool) -> dict[str, Any]:
     elif not redis_running():
         celery_reason = "skipped: Redis is not reachable on 127.0.0.1:6379"
     # "none": the push receivers switched off, the admin save alone (the baseline).
-    modes = ["none", "inline"] if celery_reason else ["none", "inline", "celery"]
+    modes = ["none", "inline", "background"] + ([] if celery_reason else ["celery"])
 
     user_model = get_user_model()
     admin = user_model.objects.create_superuser("root", "root@example.com", "pw-root-123")
@@ -99,7 +104,8 @@ def run(requests: int, skip_celery: bool) -> dict[str, Any]:
     product = Product.objects.create(seller=seller, name="Calculus textbook", price=Decimal(25))
     per_mode = requests + WARMUP_REQUESTS
     buyers = user_model.objects.bulk_create(
-        [user_model(username=f"adminbuyer{n}") for n in range(per_mode * len(modes))]
+        # One more order for the retry scenario.
+        [user_model(username=f"adminbuyer{n}") for n in range(per_mode * len(modes) + 1)]
     )
     PushToken.objects.bulk_create(
         PushToken(user=buyer, token=f"ExponentPushToken[admin-buyer-{buyer.pk}]")
@@ -113,6 +119,10 @@ def run(requests: int, skip_celery: bool) -> dict[str, Any]:
     server = ExpoServer(latency=REQUEST_LATENCY, rate_per_second=None).start()
     worker = None
     result: dict[str, Any] = {"latency_ms": REQUEST_LATENCY * 1000, "requests_per_mode": requests}
+    # The background thread reads the settings when it delivers, after the request's own
+    # override is gone: the server's URL holds for the whole run.
+    outer = push_settings(EXPO_BASE_URL=server.url, DELIVERY="background", **REQUEST_SETTINGS)
+    outer.__enter__()
     try:
         if "celery" in modes:
             from unitrade.celery import app
@@ -186,10 +196,11 @@ def run(requests: int, skip_celery: bool) -> dict[str, Any]:
                 if m.get("data", {}).get("orderId") in wanted
             )
 
-        if "celery" in modes:
-            start = time.perf_counter()
-            processes.poll(lambda: settled("celery").get("sent", 0) == requests, 90)
-            result["celery"]["all_delivered_after_s"] = round(time.perf_counter() - start, 2)
+        for queued in ("background", "celery"):
+            if queued in modes:
+                start = time.perf_counter()
+                processes.poll(lambda q=queued: settled(q).get("sent", 0) == requests, 90)
+                result[queued]["all_delivered_after_s"] = round(time.perf_counter() - start, 2)
         for mode in modes:
             if mode == "none":
                 result[mode]["notifications"] = 0
@@ -217,7 +228,12 @@ def run(requests: int, skip_celery: bool) -> dict[str, Any]:
             "send_requests": stats.send_requests,
             "tcp_connections": stats.connections,
         }
+        result["retry"] = retry_scenario(server, next(queue), client)
     finally:
+        from push.delivery import background
+
+        background.shutdown()
+        outer.__exit__(None, None, None)
         if worker is not None:
             code, _, _ = processes.stop(worker)  # Celery's warm shutdown
             result["celery_worker_exit_code"] = code
@@ -228,14 +244,64 @@ def run(requests: int, skip_celery: bool) -> dict[str, Any]:
     return result
 
 
+def retry_scenario(server, order, client) -> dict[str, Any]:
+    """Expo down, an admin save (background mode), Expo back: time until the one delivery.
+
+    Nothing else runs: the process's own delivery thread retries on its default schedule
+    (DELIVERY_RETRY_SECONDS after the failed attempt, found by a due-poll every
+    BACKGROUND_POLL_SECONDS).
+    """
+    from push.conf import push_settings as settings_now
+    from push.models import NotificationLog
+
+    def row():
+        return NotificationLog.objects.filter(data__orderId=str(order.pk)).first()
+
+    def deliveries() -> int:
+        return sum(m.get("data", {}).get("orderId") == str(order.pk) for m in server.delivered)
+
+    server.stop()
+    saved = time.perf_counter()
+    response = client.post(
+        f"/admin/orders/order/{order.pk}/change/",
+        {
+            "product": order.product_id,
+            "buyer": order.buyer_id,
+            "status": "shipped",
+            "_save": "Save",
+        },
+    )
+    assert response.status_code == 302, response.status_code
+    failed = processes.poll(lambda: (r := row()) is not None and r.attempts >= 1, 60)
+    first_error = (row().error_message or "")[:80] if failed else "no attempt seen"
+    failed_after = time.perf_counter()
+    server.start()  # the same port again
+    restarted = time.perf_counter()
+    delivered = processes.poll(lambda: deliveries() >= 1, 180)
+    arrived = time.perf_counter()
+    time.sleep(2 * float(settings_now.BACKGROUND_POLL_SECONDS))  # would a second one come?
+    return {
+        "delivery_retry_seconds": settings_now.DELIVERY_RETRY_SECONDS,
+        "poll_seconds": settings_now.BACKGROUND_POLL_SECONDS,
+        "first_attempt_error": first_error,
+        "first_attempt_after_s": round(failed_after - saved, 2),
+        "delivered": delivered,
+        "deliveries": deliveries(),
+        "from_save_s": round(arrived - saved, 2),
+        "from_expo_back_s": round(arrived - restarted, 2),
+        "log_status": row().status,
+    }
+
+
 # -- report -------------------------------------------------------------------------------
 
 
 def report(b: dict[str, Any]) -> str:
-    modes = [m for m in ("none", "inline", "celery") if isinstance(b.get(m), dict)]
+    modes = [m for m in ("none", "inline", "background", "celery") if isinstance(b.get(m), dict)]
     labels = {
         "none": "no push (receivers off)",
         "inline": "inline",
+        "background": "background",
         "celery": "celery",
     }
     rows = []
@@ -287,6 +353,22 @@ def report(b: dict[str, Any]) -> str:
             f"loopback server: {b['server']['send_requests']} /send requests over "
             f"{b['server']['tcp_connections']} TCP connections"
         )
+    if isinstance(b.get("background"), dict):
+        r = b["background"]
+        lines.append(
+            f"background: every notification delivered {r.get('all_delivered_after_s')} s "
+            f"after the last request"
+            if r["log_status"].get("sent") == b["requests_per_mode"]
+            else f"background: NOT all notifications were delivered: {r['log_status']}"
+        )
+    if "retry" in b:
+        r = b["retry"]
+        lines.append(
+            f"retry (background, Expo down during the save, then back): {r['deliveries']} "
+            f"delivery, {r['from_expo_back_s']} s after Expo came back, {r['from_save_s']} s "
+            f"after the save (DELIVERY_RETRY_SECONDS {r['delivery_retry_seconds']}, poll "
+            f"every {r['poll_seconds']} s; first attempt: {r['first_attempt_error']})"
+        )
     if isinstance(b.get("celery"), str):
         lines.append(f"celery mode: {b['celery']}")
     return "\n".join(lines)
@@ -295,7 +377,7 @@ def report(b: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=30, help="admin requests per mode (30)")
-    parser.add_argument("--skip-celery", action="store_true", help="time inline mode only")
+    parser.add_argument("--skip-celery", action="store_true", help="no celery mode")
     parser.add_argument(
         "--flush", action="store_true", help="empty the DATABASE_URL database first"
     )
