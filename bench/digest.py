@@ -82,6 +82,7 @@ def seed_held(users: int, held: int) -> None:
 
 
 def run_release(server: Any, users: int, held: int) -> dict[str, Any]:
+    from push.delivery.engine import CHUNKS_IN_FLIGHT
     from push.delivery.worker import Worker
 
     seed_held(users, held)
@@ -132,7 +133,7 @@ def run_release(server: Any, users: int, held: int) -> dict[str, Any]:
         "chunks": len(chunk_sizes),
         # Between two claims, in the steady state: the first chunks are not recorded yet
         # when the next is claimed (CHUNKS_IN_FLIGHT), the last ones after the last claim.
-        "queries_per_chunk": sorted(set(queries[2:-2])),
+        "queries_per_chunk": sorted(set(queries[CHUNKS_IN_FLIGHT:-CHUNKS_IN_FLIGHT])),
         "sql_queries": counter.total,
     }
 

@@ -26,7 +26,7 @@ from push.transports.base import PendingSend
 logger = logging.getLogger(__name__)
 
 # Chunks whose HTTP requests may be in flight while the next chunk is prepared.
-CHUNKS_IN_FLIGHT = 2
+CHUNKS_IN_FLIGHT = 3
 
 
 def deliver(
