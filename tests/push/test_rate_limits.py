@@ -141,7 +141,7 @@ def test_a_failing_cache_lets_requests_through_and_says_so(api, monkeypatch, cap
         raise ConnectionError("cache down")
 
     monkeypatch.setattr(caches["default"], "add", broken)
-    with caplog.at_level(logging.WARNING, logger="push.throttling"):
+    with caplog.at_level(logging.WARNING, logger="push.api.throttling"):
         assert register(api).status_code == 200
     assert "API rate limit not checked, the cache failed: ConnectionError" in caplog.text
 
