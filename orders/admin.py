@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 
 from orders.models import Order, Payment, Product, Review
-from push.capture import notifications_written
+from push.handoff import queued_in_transaction
+from push.models import NotificationLog, NotificationStatus
 
 
 @admin.register(Product)
@@ -22,9 +23,13 @@ class OrderAdmin(admin.ModelAdmin):
     raw_id_fields = ("product", "buyer")
 
     def save_model(self, request, obj, form, change) -> None:
-        with notifications_written() as rows:
-            super().save_model(request, obj, form, change)
-        for row in rows:  # sent once the admin's transaction commits
+        # The admin saves inside a transaction: what the save queued goes out at its commit.
+        before = queued_in_transaction()
+        super().save_model(request, obj, form, change)
+        queued = NotificationLog.objects.filter(
+            pk__in=queued_in_transaction() - before, status=NotificationStatus.PENDING
+        ).select_related("user")
+        for row in queued:
             messages.info(
                 request, f"Notification queued for {row.user}: “{row.title}” ({row.body})."
             )

@@ -207,6 +207,27 @@ class TransactionBatch:
 
 def transaction_batch(using: str = DEFAULT_DB_ALIAS) -> TransactionBatch:
     """Return the open transaction's batch, starting afresh after a commit or a rollback."""
+    batch = _open_batch(using)
+    if batch is None:
+        batch = TransactionBatch()
+        connections[using]._push_transaction_batch = batch
+        # robust: a failing hand-off is logged and never breaks the caller's other hooks.
+        transaction.on_commit(batch.hand_off, using=using, robust=True)
+    return batch
+
+
+def queued_in_transaction(using: str = DEFAULT_DB_ALIAS) -> set[int]:
+    """Return the ids the open transaction hands to delivery when it commits (none outside).
+
+    E.g. the admin's "notification queued" message: what a save added to this set.
+    """
+    batch = _open_batch(using)
+    if batch is None:
+        return set()
+    return {row.pk for row in batch.rows} | set(batch.ids)
+
+
+def _open_batch(using: str) -> TransactionBatch | None:
     connection = connections[using]
     batch = getattr(connection, "_push_transaction_batch", None)
     # Our hook is still queued only while the transaction that queued it is open (a commit
@@ -216,10 +237,7 @@ def transaction_batch(using: str = DEFAULT_DB_ALIAS) -> TransactionBatch:
         or batch.handed_off
         or not any(hook[1] == batch.hand_off for hook in connection.run_on_commit)
     ):
-        batch = TransactionBatch()
-        connection._push_transaction_batch = batch
-        # robust: a failing hand-off is logged and never breaks the caller's other hooks.
-        transaction.on_commit(batch.hand_off, using=using, robust=True)
+        return None
     return batch
 
 
