@@ -48,6 +48,27 @@ def _legend(series: list[Series], x: float, y: float) -> list[str]:
     return parts
 
 
+def _opening(
+    chart_id: str,
+    title: str,
+    width: int,
+    height: int,
+    total: int,
+    series: list[Series],
+    left: float,
+) -> list[str]:
+    """The start of a chart: the <svg> element with its title, heading and legend."""
+    return [
+        f'<svg id="{escape(chart_id)}" class="push-chart" role="img" viewBox="0 0 {width} {height}"'
+        f' width="100%" preserveAspectRatio="xMidYMid meet" {FONT}'
+        f' aria-label="{escape(title)}" data-total="{total}">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="{left}" y="16" font-size="13" font-weight="600" fill="#24292f">'
+        f"{escape(title)}</text>",
+        *_legend(series, left, 34),
+    ]
+
+
 def stacked_columns(
     *,
     chart_id: str,
@@ -68,15 +89,7 @@ def stacked_columns(
     scale = plot_h / ticks[-1]
     slot = plot_w / max(len(categories), 1)
     bar_w = max(slot * 0.72, 1)
-    out = [
-        f'<svg id="{escape(chart_id)}" class="push-chart" role="img" viewBox="0 0 {width} {height}"'
-        f' width="100%" preserveAspectRatio="xMidYMid meet" {FONT}'
-        f' aria-label="{escape(title)}" data-total="{sum(totals)}">',
-        f"<title>{escape(title)}</title>",
-        f'<text x="{left}" y="16" font-size="13" font-weight="600" fill="#24292f">'
-        f"{escape(title)}</text>",
-        *_legend(series, left, 34),
-    ]
+    out = _opening(chart_id, title, width, height, sum(totals), series, left)
     for tick in ticks:
         y = top + plot_h - tick * scale
         out.append(
@@ -135,15 +148,7 @@ def stacked_rows(
     totals = [sum(s.values[i] for s in series) for i in range(len(categories))]
     ticks = nice_ticks(max(totals, default=0))
     scale = plot_w / ticks[-1]
-    out = [
-        f'<svg id="{escape(chart_id)}" class="push-chart" role="img" viewBox="0 0 {width} {height}"'
-        f' width="100%" preserveAspectRatio="xMidYMid meet" {FONT}'
-        f' aria-label="{escape(title)}" data-total="{sum(totals)}">',
-        f"<title>{escape(title)}</title>",
-        f'<text x="{left}" y="16" font-size="13" font-weight="600" fill="#24292f">'
-        f"{escape(title)}</text>",
-        *_legend(series, left, 34),
-    ]
+    out = _opening(chart_id, title, width, height, sum(totals), series, left)
     for tick in ticks:
         x = left + tick * scale
         out.append(
