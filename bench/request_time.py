@@ -67,6 +67,21 @@ REQUEST_SETTINGS = {
 # -- request time per delivery mode -------------------------------------------------------
 
 
+def ship_in_admin(client: Any, order: Any) -> Any:
+    """Post the admin's Order change form with the status "shipped"; return the response."""
+    from django.urls import reverse
+
+    return client.post(
+        reverse("admin:orders_order_change", args=[order.pk]),
+        {
+            "product": order.product_id,
+            "buyer": order.buyer_id,
+            "status": "shipped",
+            "_save": "Save",
+        },
+    )
+
+
 def flush_broker() -> None:
     import redis
 
@@ -144,15 +159,7 @@ def run(requests: int, skip_celery: bool) -> dict[str, Any]:
                 push_settings(EXPO_BASE_URL=server.url, DELIVERY=delivery, **REQUEST_SETTINGS),
             ):
                 start = time.perf_counter()
-                response = client.post(
-                    f"/admin/orders/order/{order.pk}/change/",
-                    {
-                        "product": order.product_id,
-                        "buyer": order.buyer_id,
-                        "status": "shipped",
-                        "_save": "Save",
-                    },
-                )
+                response = ship_in_admin(client, order)
                 elapsed = (time.perf_counter() - start) * 1000
             assert response.status_code == 302, (response.status_code, response.content[:500])
             if measured:
@@ -262,15 +269,7 @@ def retry_scenario(server, order, client) -> dict[str, Any]:
 
     server.stop()
     saved = time.perf_counter()
-    response = client.post(
-        f"/admin/orders/order/{order.pk}/change/",
-        {
-            "product": order.product_id,
-            "buyer": order.buyer_id,
-            "status": "shipped",
-            "_save": "Save",
-        },
-    )
+    response = ship_in_admin(client, order)
     assert response.status_code == 302, response.status_code
     failed = processes.poll(lambda: (r := row()) is not None and r.attempts >= 1, 60)
     first_error = (row().error_message or "")[:80] if failed else "no attempt seen"
