@@ -10,7 +10,6 @@ database at scrape time, so they are right whichever process answers.
 import os
 from collections.abc import Iterator
 
-from django.db.models import Count, Min, Q
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -41,28 +40,21 @@ RATE_LIMIT_WAIT = Counter(
 
 
 class OutboxCollector(Collector):
-    """Gauges of the outbox, counted in the database when scraped (4 aggregate queries)."""
+    """Gauges of the outbox, counted in the database when scraped (the overview's figures)."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from push.models import DeliveryStatus, NotificationLog, NotificationStatus, PushDelivery
+        from push.overview.stats import outbox_figures
 
         now = timezone.now()
-        pending = NotificationLog.objects.filter(status=NotificationStatus.PENDING)
-        due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-        counts = pending.aggregate(
-            due=Count("pk", filter=due), held=Count("pk", filter=~due), oldest=Min("created_at")
-        )
-        oldest = counts["oldest"]
-        awaiting = PushDelivery.objects.filter(
-            status=DeliveryStatus.ACCEPTED, receipt_status=""
-        ).exclude(ticket_id="")
+        figures = outbox_figures(now)
+        oldest = figures.oldest_pending_at
         yield GaugeMetricFamily(
-            "push_outbox_pending", "Pending notifications due now.", value=counts["due"] or 0
+            "push_outbox_pending", "Pending notifications due now.", value=figures.pending_due
         )
         yield GaugeMetricFamily(
             "push_outbox_held",
             "Pending notifications waiting for a later time (retries, quiet hours, the cap).",
-            value=counts["held"] or 0,
+            value=figures.held,
         )
         yield GaugeMetricFamily(
             "push_outbox_oldest_pending_seconds",
@@ -72,7 +64,7 @@ class OutboxCollector(Collector):
         yield GaugeMetricFamily(
             "push_receipts_awaiting",
             "Accepted tickets without a receipt yet.",
-            value=awaiting.count(),
+            value=figures.receipts_awaiting,
         )
 
 

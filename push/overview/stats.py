@@ -142,14 +142,19 @@ def _errors(now: datetime, since: datetime) -> list[ErrorCount]:
     return errors
 
 
-def collect(now: datetime | None = None) -> Overview:
-    """Return every figure of the overview page (eight queries)."""
-    now = now or timezone.now()
-    hours, days = hour_starts(now), day_starts(now)
-    logs = NotificationLog.objects.all()
-    hourly = _timeline(logs, TruncHour, hours, now)
-    daily = _timeline(logs, TruncDay, days, now)
-    errors = _errors(now, days[0])
+@dataclass(frozen=True)
+class OutboxFigures:
+    """What waits: pending rows due now and held for later, tickets without a receipt."""
+
+    pending_due: int
+    held: int
+    oldest_pending_at: datetime | None
+    receipts_awaiting: int
+    oldest_receipt_awaiting_at: datetime | None
+
+
+def outbox_figures(now: datetime) -> OutboxFigures:
+    """Return the outbox's figures (two aggregate queries): the overview's and the metrics'."""
     outbox = NotificationLog.objects.filter(status=NotificationStatus.PENDING).aggregate(
         due=Count("id", filter=Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)),
         held=Count("id", filter=Q(next_attempt_at__gt=now)),
@@ -160,6 +165,24 @@ def collect(now: datetime | None = None) -> Overview:
         .exclude(ticket_id="")
         .aggregate(n=Count("id"), oldest=Min("updated_at"))
     )
+    return OutboxFigures(
+        pending_due=outbox["due"],
+        held=outbox["held"],
+        oldest_pending_at=outbox["oldest"],
+        receipts_awaiting=receipts["n"],
+        oldest_receipt_awaiting_at=receipts["oldest"],
+    )
+
+
+def collect(now: datetime | None = None) -> Overview:
+    """Return every figure of the overview page (eight queries)."""
+    now = now or timezone.now()
+    hours, days = hour_starts(now), day_starts(now)
+    logs = NotificationLog.objects.all()
+    hourly = _timeline(logs, TruncHour, hours, now)
+    daily = _timeline(logs, TruncDay, days, now)
+    errors = _errors(now, days[0])
+    outbox = outbox_figures(now)
     recent = now - timedelta(days=RECENT_DEACTIVATION_DAYS)
     tokens = (
         PushToken.objects.values("is_active", "deactivation_reason")
@@ -181,11 +204,11 @@ def collect(now: datetime | None = None) -> Overview:
         hourly=hourly,
         daily=daily,
         errors=errors,
-        pending_due=outbox["due"],
-        held=outbox["held"],
-        oldest_pending_at=outbox["oldest"],
-        receipts_awaiting=receipts["n"],
-        oldest_receipt_awaiting_at=receipts["oldest"],
+        pending_due=outbox.pending_due,
+        held=outbox.held,
+        oldest_pending_at=outbox.oldest_pending_at,
+        receipts_awaiting=outbox.receipts_awaiting,
+        oldest_receipt_awaiting_at=outbox.oldest_receipt_awaiting_at,
         tokens_active=active,
         tokens_inactive=inactive,
         deactivated_recently=dict(sorted(deactivated_recently.items(), key=lambda kv: -kv[1])),
