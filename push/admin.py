@@ -1,7 +1,7 @@
 from collections import Counter
-from functools import partial
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import path, reverse
@@ -13,23 +13,23 @@ from push.admin_display import (
     OutcomeFilter,
     ReceiptErrorFilter,
     TicketErrorFilter,
-    error_code,
     mark,
-    outcome_of,
 )
+from push.errors import error_code
 from push.handoff import redeliver
 from push.models import (
     NotificationLog,
     NotificationPreference,
     OperatorAlert,
+    Overview,
     PushDelivery,
     PushToken,
 )
+from push.overview.views import overview
+from push.sending import send
+from push.states import outcome_of
 from push.token_lifecycle import DeactivationReason, reactivate_tokens, retire_tokens
 from push.tokens import mask_token
-
-# The admin index links to the push overview (push/templates/admin/push/index.html).
-admin.site.index_template = "admin/push/index.html"
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -80,12 +80,10 @@ class PushTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send a test notification to the selected tokens' users")
     def send_test_notification(self, request: HttpRequest, queryset: QuerySet[PushToken]) -> None:
-        import push
-
         user_ids = sorted(set(queryset.values_list("user_id", flat=True)))
         outcomes: Counter = Counter()
         for user_id in user_ids:
-            log = push.send(
+            log = send(
                 user_id,
                 "Test notification",
                 "Sent from the UniTrade admin",
@@ -159,12 +157,6 @@ class NotificationLogAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     inlines = (PushDeliveryInline,)
     actions = ("deliver_again",)
-
-    def get_urls(self) -> list:
-        from push.overview.views import overview
-
-        view = self.admin_site.admin_view(partial(overview, admin_site=self.admin_site))
-        return [path("overview/", view, name="push_overview"), *super().get_urls()]
 
     def has_deliver_permission(self, request: HttpRequest) -> bool:
         # Putting a notification back in the outbox is the one change the admin allows.
@@ -272,6 +264,33 @@ class PushDeliveryAdmin(ReadOnlyAdmin):
     def status_mark(self, obj: PushDelivery) -> str:
         outcome = {"accepted": "sent", "retrying": "pending"}.get(obj.status, obj.status)
         return mark(outcome, obj.get_status_display())
+
+
+@admin.register(Overview)
+class OverviewAdmin(admin.ModelAdmin):
+    """The overview page, listed in the app's admin index beside the records it sums up."""
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view(self.changelist_view)
+        return [path("", view, name="push_overview_changelist")]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return overview(request, admin_site=self.admin_site)
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # It sums up the notifications: whoever may view them may view it, nobody else.
+        return request.user.has_perm(f"push.view_{NotificationLog._meta.model_name}")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(OperatorAlert)

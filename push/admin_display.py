@@ -1,7 +1,8 @@
-"""What the push admin shows: status marks, error codes, and the list filters built on them."""
+"""What the push admin shows: outcome marks, error codes, and the list filters built on them.
 
-import re
-from datetime import datetime
+The words come from push.states (outcomes) and push.errors (codes); the filters are the
+models' QuerySet methods. Nothing here is a second list of either.
+"""
 
 from django.contrib import admin
 from django.db.models import Q, QuerySet
@@ -10,78 +11,29 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from push.delivery.outcomes import NO_DEVICES, RULES
-from push.models import NotificationStatus
+from push.errors import DELIVERY_CODES, NOTIFICATION_CODES
+from push.states import Outcome
 
-# Notification outcomes as the operator sees them: a pending row due later is "held" (quiet
-# hours, the hourly cap, a retry's backoff), not stuck.
-HELD = "held"
-OUTCOMES = ("sent", "failed", "skipped", "held", "pending")
-OUTCOME_LABELS = {
-    "sent": "Sent",
-    "failed": "Failed",
-    "skipped": "Skipped",
-    "held": "Held",
-    "pending": "Pending",
-}
 OUTCOME_COLORS = {
-    "sent": "#1a7f37",
-    "failed": "#cf222e",
-    "skipped": "#6e7781",
-    "held": "#bf8700",
-    "pending": "#0969da",
+    Outcome.SENT: "#1a7f37",
+    Outcome.FAILED: "#cf222e",
+    Outcome.SKIPPED: "#6e7781",
+    Outcome.HELD: "#bf8700",
+    Outcome.PENDING: "#0969da",
 }
-
-# Codes that appear at the start of NotificationLog.error_message: Expo's and ours
-# (push.delivery.outcomes), and the preference screening's (push/preferences: skipped or held).
-SCREENING_CODES = ("TypeDisabled", "QuietHours", "HourlyCap")
-NO_DEVICES_MESSAGE = "User has no active device."
-NOTIFICATION_ERROR_CODES = tuple(sorted({*RULES, NO_DEVICES, *SCREENING_CODES}, key=str.lower))
-DELIVERY_ERROR_CODES = tuple(sorted(RULES, key=str.lower))
-
-_CODE = re.compile(r"[A-Za-z_]+")
-
-
-def outcome_of(status: str, next_attempt_at: datetime | None, now: datetime | None = None) -> str:
-    """Return sent, failed, skipped, held or pending for a notification's fields."""
-    if status != NotificationStatus.PENDING:
-        return status
-    now = now or timezone.now()
-    return HELD if next_attempt_at is not None and next_attempt_at > now else "pending"
 
 
 def mark(outcome: str, text: str | None = None) -> SafeString:
     """A small colored label for an outcome (or any text in that outcome's color)."""
     color = OUTCOME_COLORS.get(outcome, "#6e7781")
+    label = text or (Outcome(outcome).label if outcome in Outcome.values else outcome)
     return format_html(
         '<span class="push-mark push-mark-{}" style="display:inline-block;padding:1px 7px;'
         "border-radius:9px;color:#fff;background:{};font-size:11px;font-weight:600;"
         'white-space:nowrap">{}</span>',
         outcome,
         color,
-        text or OUTCOME_LABELS.get(outcome, outcome),
-    )
-
-
-def error_code(message: str | None) -> str:
-    """The code an error message starts with ("DeviceNotRegistered (1 device): ...")."""
-    if not message:
-        return ""
-    if message == NO_DEVICES_MESSAGE:
-        return NO_DEVICES
-    match = _CODE.match(message)
-    return match.group(0) if match else ""
-
-
-def error_code_q(code: str) -> Q:
-    """Rows whose error_message names `code` (first, or after another code)."""
-    if code == NO_DEVICES:
-        return Q(error_message=NO_DEVICES_MESSAGE) | Q(error_message__startswith=f"{code} ")
-    return (
-        Q(error_message__startswith=f"{code} ")
-        | Q(error_message__startswith=f"{code}:")
-        | Q(error_message=code)
-        | Q(error_message__contains=f"; {code} ")
+        label,
     )
 
 
@@ -90,20 +42,13 @@ class OutcomeFilter(admin.SimpleListFilter):
     parameter_name = "outcome"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
-        return [(outcome, OUTCOME_LABELS[outcome]) for outcome in OUTCOMES]
+        return list(Outcome.choices)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
         value = self.value()
-        if value is None:
+        if value not in Outcome.values:
             return None
-        now = timezone.now()
-        if value == HELD:
-            return queryset.filter(status=NotificationStatus.PENDING, next_attempt_at__gt=now)
-        if value == "pending":
-            return queryset.filter(status=NotificationStatus.PENDING).exclude(
-                next_attempt_at__gt=now
-            )
-        return queryset.filter(status=value)
+        return queryset.with_outcome(value, timezone.now())
 
 
 class NotificationErrorFilter(admin.SimpleListFilter):
@@ -111,7 +56,7 @@ class NotificationErrorFilter(admin.SimpleListFilter):
     parameter_name = "error_code"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
-        return [("-", "No error"), *((code, code) for code in NOTIFICATION_ERROR_CODES)]
+        return [("-", "No error"), *((code, code) for code in NOTIFICATION_CODES)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
         value = self.value()
@@ -119,14 +64,14 @@ class NotificationErrorFilter(admin.SimpleListFilter):
             return None
         if value == "-":
             return queryset.filter(Q(error_message__isnull=True) | Q(error_message=""))
-        return queryset.filter(error_code_q(value))
+        return queryset.with_error_code(value)
 
 
 class _DeliveryCodeFilter(admin.SimpleListFilter):
     field = ""
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
-        return [("-", "No error"), ("*", "Any error"), *((c, c) for c in DELIVERY_ERROR_CODES)]
+        return [("-", "No error"), ("*", "Any error"), *((c, c) for c in DELIVERY_CODES)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
         value = self.value()

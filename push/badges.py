@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from django.utils import timezone
 
 from push.conf import push_settings
-from push.models import DeviceType, NotificationLog, NotificationType, PushToken
+from push.models import NotificationLog, NotificationType, PushToken
 
 KEY_PREFIX = "badge-sync:"
 # Expo fields of every badge update; the badge number and the ttl are added when it is sent.
@@ -54,7 +54,7 @@ def schedule_update(user_id: int) -> bool:
     seconds = sync_seconds()
     if seconds is None:
         return False
-    ios = PushToken.objects.filter(user_id=user_id, is_active=True, device_type=DeviceType.IOS)
+    ios = PushToken.objects.active().ios().filter(user_id=user_id)
     if not ios.exists():
         return False
     now = timezone.now()

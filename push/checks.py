@@ -13,6 +13,7 @@ from push.api.throttling import invalid_rates
 from push.conf import DELIVERY_MODES, max_age_of, push_settings
 from push.exceptions import PushConfigurationError
 from push.models import NotificationType
+from push.receivers import declarations, tracker_for
 
 E001_INVALID_SETTINGS = "push.E001"
 E002_UNTRACKED_FIELD = "push.E002"
@@ -186,8 +187,6 @@ def _is_loopback(url: object) -> bool:
 @register()
 def check_receivers(app_configs=None, **kwargs) -> list[CheckMessage]:
     """Report receivers whose model does not exist or whose field no FieldTracker tracks."""
-    from push.receivers import declarations, tracker_for
-
     errors: list[CheckMessage] = []
     for declaration in declarations():
         try:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from push.models import NotificationLog
-from push.payloads import build_payload, seconds_left
+from push.payloads import at_delivery, build_payload
 
 # How a digest counts its items, per type: (one, many).
 NOUNS = {
@@ -49,12 +49,8 @@ class Digest:
         """Return the digest's Expo fields (all but `to`), made once for all its devices."""
         if self._payload is None:
             lead = self.lead
-            options = {k: v for k, v in lead.options.items() if k not in _NOT_FOR_DIGESTS}
-            if "badge" not in options and lead.user_id in badges:
-                options["badge"] = badges[lead.user_id]
-            left = seconds_left(lead, now)
-            if left is not None:
-                options["ttl"] = left
+            own = {k: v for k, v in lead.options.items() if k not in _NOT_FOR_DIGESTS}
+            options = at_delivery(lead, own, badges, now)
             title, body = texts(self.members)
             data = {
                 **(lead.data or {}),

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from push.delivery.outcomes import ErrorRule, rule_for
+from push.errors import ErrorRule, rule_for
 
 
 class PushError(Exception):

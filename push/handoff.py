@@ -19,6 +19,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 
 from push.conf import BACKGROUND, INLINE, push_settings
+from push.delivery import background
 from push.delivery.claims import new_lease
 from push.delivery.engine import DeliveryReport, deliver, deliver_ids
 from push.models import NotificationLog, NotificationStatus
@@ -256,8 +257,6 @@ def hand_off(rows: list[NotificationLog], ids: list[int], *, claimed: bool = Fal
     try:
         mode = delivery_mode()
         if mode == BACKGROUND:
-            from push.delivery import background
-
             background.hand_off([row.pk for row in rows] + list(ids))
         elif mode == INLINE:
             deadline = time.monotonic() + push_settings.SYNC_DELIVERY_BUDGET_SECONDS
@@ -268,7 +267,7 @@ def hand_off(rows: list[NotificationLog], ids: list[int], *, claimed: bool = Fal
             if ids:
                 deliver_ids(ids, deadline=deadline)
         else:
-            from push.delivery.tasks import enqueue_delivery
+            from push.tasks import enqueue_delivery  # Celery is an optional extra
 
             enqueue_delivery([row.pk for row in rows] + list(ids))
     except Exception:

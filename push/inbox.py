@@ -50,12 +50,12 @@ class Page:
 
 def inbox_of(user_id: int) -> QuerySet[NotificationLog]:
     """Return the user's inbox rows (unordered)."""
-    return NotificationLog.objects.filter(user_id=user_id, in_inbox=True)
+    return NotificationLog.objects.inbox().filter(user_id=user_id)
 
 
 def unread_of(user_id: int) -> QuerySet[NotificationLog]:
     """Return the user's unread inbox rows (unordered)."""
-    return inbox_of(user_id).filter(read_at__isnull=True)
+    return NotificationLog.objects.unread().filter(user_id=user_id)
 
 
 def encode_cursor(created_at: datetime, pk: int) -> str:
@@ -134,7 +134,8 @@ def unread_counts(user_ids: Iterable[int]) -> dict[int, int]:
     if not ids:
         return {}
     rows = (
-        NotificationLog.objects.filter(user_id__in=ids, in_inbox=True, read_at__isnull=True)
+        NotificationLog.objects.unread()
+        .filter(user_id__in=ids)
         .values("user_id")
         .annotate(unread=Count("id"))
         .order_by()

@@ -4,12 +4,23 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from push.querysets import NotificationQuerySet, PushDeliveryQuerySet, PushTokenQuerySet
+from push.states import DeliveryStatus, DeviceType, NotificationStatus, ReceiptStatus
 from push.tokens import mask_token
 
-
-class DeviceType(models.TextChoices):
-    IOS = "ios", "iOS"
-    ANDROID = "android", "Android"
+__all__ = [
+    "DeliveryStatus",
+    "DeviceType",
+    "NotificationLog",
+    "NotificationPreference",
+    "NotificationStatus",
+    "NotificationType",
+    "OperatorAlert",
+    "Overview",
+    "PushDelivery",
+    "PushToken",
+    "ReceiptStatus",
+]
 
 
 class NotificationType(models.TextChoices):
@@ -19,25 +30,6 @@ class NotificationType(models.TextChoices):
     PRODUCT = "product", "Product"
     REVIEW = "review", "Review"
     SYSTEM = "system", "System"
-
-
-class NotificationStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    SKIPPED = "skipped", "Skipped"
-
-
-class DeliveryStatus(models.TextChoices):
-    ACCEPTED = "accepted", "Accepted by Expo"
-    RETRYING = "retrying", "Not accepted yet"
-    FAILED = "failed", "Failed"
-
-
-class ReceiptStatus(models.TextChoices):
-    OK = "ok", "Delivered to Apple/Google"
-    ERROR = "error", "Error"
-    EXPIRED = "expired", "No receipt within 24 hours"
 
 
 class PushToken(models.Model):
@@ -67,6 +59,8 @@ class PushToken(models.Model):
     # resets it.
     paused_until = models.DateTimeField(null=True, blank=True)
     rate_exceeded = models.PositiveIntegerField(default=0)
+
+    objects = PushTokenQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -119,6 +113,8 @@ class NotificationLog(models.Model):
     # The notification whose push carried this one (a digest's newest item, itself
     # included); None when it was pushed on its own.
     pushed_with = models.BigIntegerField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -181,6 +177,8 @@ class PushDelivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = PushDeliveryQuerySet.as_manager()
+
     class Meta:
         verbose_name_plural = "push deliveries"
         indexes = [
@@ -210,6 +208,15 @@ class PushDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status} to {mask_token(self.token)}"
+
+
+class Overview(NotificationLog):
+    """The admin's overview page: a proxy without a table, so the app's admin index lists it."""
+
+    class Meta:
+        proxy = True
+        verbose_name = verbose_name_plural = "overview"
+        default_permissions = ()  # viewing it takes the notifications' view permission
 
 
 class NotificationPreference(models.Model):

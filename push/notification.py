@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Model
 
 from push.conf import push_settings
-from push.delivery.outcomes import PAYLOAD_TOO_LARGE
+from push.errors import PAYLOAD_TOO_LARGE
 from push.models import NotificationLog, NotificationStatus, NotificationType
 from push.payloads import expo_options, payload_size
 from push.validation import check_json, check_text

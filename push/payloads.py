@@ -104,12 +104,7 @@ def payload_for(
     """
     cached = getattr(notification, "_push_payload", None)
     if cached is None:
-        options = notification.options
-        if "badge" not in options and notification.user_id in badges:
-            options = {**options, "badge": badges[notification.user_id]}
-        left = seconds_left(notification, now or timezone.now())
-        if left is not None and ("ttl" not in options or options["ttl"] > left):
-            options = {**options, "ttl": left}
+        options = at_delivery(notification, notification.options, badges, now or timezone.now())
         cached = build_payload(
             notification.pk, notification.title, notification.body, notification.data, options
         )
@@ -119,6 +114,24 @@ def payload_for(
                 cached.pop(name, None)
         notification._push_payload = cached
     return cached
+
+
+def at_delivery(
+    notification: NotificationLog, options: dict[str, Any], badges: dict[int, int], now: datetime
+) -> dict[str, Any]:
+    """Return `options` with what is known only when it goes out: the badge and the ttl.
+
+    The badge is the user's number from the chunk's `badges`, unless the send set its own;
+    the ttl is what the notification has left of its type's maximum age, unless its own
+    ttl is shorter. The same for a notification and for a digest (its newest item).
+    """
+    options = dict(options)
+    if "badge" not in options and notification.user_id in badges:
+        options["badge"] = badges[notification.user_id]
+    left = seconds_left(notification, now)
+    if left is not None and ("ttl" not in options or options["ttl"] > left):
+        options["ttl"] = left
+    return options
 
 
 def forget_payload(notification: NotificationLog) -> None:

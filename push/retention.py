@@ -119,7 +119,7 @@ def _prune_notifications(
 
 
 def _retire_stale(report: PruneReport, before: datetime, size: int) -> None:
-    stale = PushToken.objects.filter(is_active=True, last_registered_at__lt=before)
+    stale = PushToken.objects.active().filter(last_registered_at__lt=before)
     if report.dry_run:
         report.stale_tokens = stale.count()
         return

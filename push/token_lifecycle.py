@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from django.db import models
 from django.utils import timezone
 
+from push.metrics import counters
 from push.models import OperatorAlert, PushToken
 
 
@@ -33,8 +34,10 @@ def retire_tokens(token_ids: Iterable[int], reason: str) -> int:
     ids = list(token_ids)
     if not ids:
         return 0
-    retired = PushToken.objects.filter(pk__in=ids, is_active=True).update(
-        is_active=False, deactivated_at=timezone.now(), deactivation_reason=reason[:64]
+    retired = (
+        PushToken.objects.active()
+        .filter(pk__in=ids)
+        .update(is_active=False, deactivated_at=timezone.now(), deactivation_reason=reason[:64])
     )
     count_deactivated(reason, retired)
     return retired
@@ -43,9 +46,7 @@ def retire_tokens(token_ids: Iterable[int], reason: str) -> int:
 def count_deactivated(reason: str, count: int) -> None:
     """Add `count` deactivations for `reason` to the metrics (push_tokens_deactivated)."""
     if count:
-        from push import metrics
-
-        metrics.TOKENS_DEACTIVATED.labels(reason[:64]).inc(count)
+        counters.TOKENS_DEACTIVATED.labels(reason[:64]).inc(count)
 
 
 def reactivate_tokens(token_ids: Iterable[int]) -> int:

@@ -3,7 +3,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
 from django.views import defaults
 
-from push.api.metrics import metrics as push_metrics
+from push.metrics.views import metrics as push_metrics
 
 
 def _is_api(request: HttpRequest) -> bool:

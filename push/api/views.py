@@ -102,7 +102,7 @@ def send_test_notification(request: HttpRequest, body: dict[str, Any]) -> JsonRe
         return error_response("Not found.", 404)
     if not (settings.DEBUG or request.user.is_staff):
         return error_response("Test notifications are only available to staff.", 403)
-    devices = PushToken.objects.filter(user=request.user, is_active=True).count()
+    devices = PushToken.objects.active().filter(user=request.user).count()
     if not devices:
         return JsonResponse({"success": False, "message": "No push tokens registered for user"})
     # It reports to a person: deliver now and answer the outcome, whatever DELIVERY says.

@@ -29,9 +29,9 @@ from collections.abc import Iterable, Iterator
 
 from django.db import connections
 
-from push.conf import push_settings
-from push.delivery.claims import claim_due, claim_ids
-from push.delivery.engine import deliver
+from push.conf import BACKGROUND, push_settings
+from push.delivery.claims import claim_ids
+from push.delivery.engine import deliver, deliver_due
 from push.delivery.reports import DeliveryReport
 from push.models import NotificationLog
 
@@ -169,11 +169,9 @@ class BackgroundDelivery:
 
     def _poll_due(self) -> bool:
         """Claim and deliver one batch of what is due; return whether the batch was full."""
-        size = push_settings.BATCH_SIZE
-        rows = claim_due(size)
-        if rows:
-            self._note(deliver([rows], claimed=True))
-        return len(rows) >= size
+        report = deliver_due(max_batches=1)
+        self._note(report)
+        return report.total >= push_settings.BATCH_SIZE
 
     def _note(self, report: DeliveryReport) -> None:
         if report.total:
@@ -276,7 +274,5 @@ def _register_exit_hook() -> None:
 
 def start_on_request(**kwargs) -> None:
     """request_started receiver: a web process polls for due work from its first request."""
-    from push.conf import BACKGROUND
-
     if push_settings.DELIVERY == BACKGROUND:
         worker()

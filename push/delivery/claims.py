@@ -18,19 +18,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from push.conf import push_settings
-from push.models import NotificationLog, NotificationStatus
-
-
-def _unleased(now: datetime) -> Q:
-    return Q(locked_until__isnull=True) | Q(locked_until__lt=now)
-
-
-def _due(now: datetime) -> Q:
-    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+from push.models import NotificationLog
 
 
 def new_lease(now: datetime | None = None) -> dict[str, Any]:
@@ -61,15 +53,17 @@ def renew(tokens: Iterable[str]) -> int:
     tokens = [token for token in tokens if token]
     if not tokens:
         return 0
-    return NotificationLog.objects.filter(
-        lease_token__in=tokens, status=NotificationStatus.PENDING
-    ).update(locked_until=timezone.now() + timedelta(seconds=push_settings.LEASE_SECONDS))
+    return (
+        NotificationLog.objects.pending()
+        .filter(lease_token__in=tokens)
+        .update(locked_until=timezone.now() + timedelta(seconds=push_settings.LEASE_SECONDS))
+    )
 
 
 def _stamp(rows: QuerySet, now: datetime) -> tuple[str, int]:
     """Lease the pending, unleased rows among `rows`; return the lease's token and count."""
     lease = new_lease(now)
-    count = rows.filter(_unleased(now), status=NotificationStatus.PENDING).update(**lease)
+    count = rows.pending().unleased(now).update(**lease)
     return lease["lease_token"], count
 
 
@@ -91,7 +85,8 @@ def claim_rows(rows: list[NotificationLog]) -> list[NotificationLog]:
     lease = new_lease(now)
     count = (
         NotificationLog.objects.filter(pk__in=[row.pk for row in rows])
-        .filter(_unleased(now), status=NotificationStatus.PENDING)
+        .pending()
+        .unleased(now)
         .update(**lease)
     )
     if count != len(rows):
@@ -118,8 +113,10 @@ def claim_released_with(rows: list[NotificationLog]) -> list[NotificationLog]:
     if not users:
         return []
     now = timezone.now()
-    siblings = NotificationLog.objects.filter(_due(now), user_id__in=users, held=True).exclude(
-        pk__in=[row.pk for row in rows]
+    siblings = (
+        NotificationLog.objects.due(now)
+        .filter(user_id__in=users, held=True)
+        .exclude(pk__in=[row.pk for row in rows])
     )
     token, count = _stamp(siblings, now)
     if not count:
@@ -130,9 +127,7 @@ def claim_released_with(rows: list[NotificationLog]) -> list[NotificationLog]:
 def claim_due(limit: int) -> list[NotificationLog]:
     """Claim up to `limit` notifications whose delivery is due; return them loaded."""
     now = timezone.now()
-    due = NotificationLog.objects.filter(
-        _due(now), _unleased(now), status=NotificationStatus.PENDING
-    ).order_by("pk")
+    due = NotificationLog.objects.claimable(now).order_by("pk")
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
             ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])

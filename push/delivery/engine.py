@@ -7,9 +7,10 @@ requests of the chunks before it.
 """
 
 import logging
+import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from django.utils import timezone
 
@@ -107,7 +108,34 @@ def deliver_ids(
     return deliver(chunks, transport, claimed=True, deadline=deadline)
 
 
-def deliver_due(limit: int | None = None, transport: BaseTransport | None = None) -> DeliveryReport:
-    """Claim and deliver up to `limit` due notifications (default: one batch)."""
-    rows = claim_due(limit or push_settings.BATCH_SIZE)
-    return deliver([rows], transport, claimed=True)
+def deliver_due(
+    *,
+    batch_size: int | None = None,
+    max_batches: int | None = None,
+    stop: threading.Event | None = None,
+    on_chunk: Callable[[DeliveryReport], None] | None = None,
+    transport: BaseTransport | None = None,
+) -> DeliveryReport:
+    """Claim and deliver what is due, batch by batch, until nothing is; return the totals.
+
+    The one "deliver what is due" of every runner: `push_deliver`, Celery beat's task and
+    the background thread's poll. The next batch is claimed while the requests of the
+    previous ones are in flight. It ends early after `max_batches`, or once `stop` is set
+    (after the batch in hand).
+    """
+    size = batch_size or push_settings.BATCH_SIZE
+    return deliver(
+        _due_batches(size, max_batches, stop), transport, claimed=True, on_chunk=on_chunk
+    )
+
+
+def _due_batches(
+    size: int, max_batches: int | None, stop: threading.Event | None
+) -> Iterator[list[NotificationLog]]:
+    taken = 0
+    while (max_batches is None or taken < max_batches) and not (stop and stop.is_set()):
+        rows = claim_due(size)
+        if not rows:
+            return
+        taken += 1
+        yield rows

@@ -1,86 +1,22 @@
-"""What every Expo error code means for us, in one table.
+"""Acting on Expo's errors as push.errors' rules say: retire dead tokens, alert an operator.
 
-Expo reports errors at three levels: the whole request (`{"errors": [{"code": ...}]}` or an
-HTTP failure), one ticket (a recipient at send time) and one receipt (a recipient at delivery
-time). Whatever the level, a code maps to one `ErrorRule`: retry it, retire the device's
-token, or alert an operator because the app's own configuration is wrong. Codes not listed
-are recorded and change nothing.
+Tickets (push.delivery.recording), receipts (push.delivery.receipts) and whole requests
+that failed report what they saw as `ErrorSeen`; `act_on_errors` is the one place that does
+something about it. Transports only report: they never act.
 """
 
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import NamedTuple
 
+from django.db import transaction
+
+from push.errors import rule_for
+from push.token_lifecycle import record_operator_alert, retire_tokens
 from push.tokens import mask_token, mask_tokens_in
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ErrorRule:
-    """What to do about an error code."""
-
-    retry: bool = False
-    deactivate_token: bool = False
-    alert_operator: bool = False
-    # The request was refused whole for one of its messages: send parts apart to find it.
-    isolate: bool = False
-
-
-# Codes this package produces itself for failures that never reached a valid Expo answer.
-TIMEOUT = "TIMEOUT"
-CONNECTION_ERROR = "CONNECTION_ERROR"
-SERVER_ERROR = "SERVER_ERROR"  # an HTTP 5xx without a JSON error code (gateway pages)
-INVALID_RESPONSE = "INVALID_RESPONSE"  # not JSON, or tickets that cannot be matched
-HTTP_ERROR = "HTTP_ERROR"  # any other HTTP 4xx without a JSON error code
-PAYLOAD_TOO_LARGE = "PayloadTooLarge"  # refused before sending: it would be MessageTooBig
-NO_DEVICES = "NoActiveDevices"
-TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
-DEVICE_PAUSED = "DevicePaused"  # skipped: the device was pushed too fast (MessageRateExceeded)
-RATE_EXCEEDED = "MessageRateExceeded"
-# Expo's code for a request with a field of the wrong type or value (refused whole).
-VALIDATION_ERROR = "VALIDATION_ERROR"
-
-_RETRY = ErrorRule(retry=True)
-_DEAD_TOKEN = ErrorRule(deactivate_token=True)
-_OPERATOR = ErrorRule(alert_operator=True)
-_RECORD = ErrorRule()
-
-RULES: dict[str, ErrorRule] = {
-    # Tickets and receipts.
-    "DeviceNotRegistered": _DEAD_TOKEN,
-    "MessageTooBig": _RECORD,
-    RATE_EXCEEDED: _RETRY,
-    # The app's FCM/APNs credentials are wrong: no device token is at fault.
-    "InvalidCredentials": _OPERATOR,
-    "MismatchSenderId": _OPERATOR,
-    "ProviderError": _OPERATOR,
-    "DeveloperError": _OPERATOR,
-    "ExpoError": _RECORD,
-    # Whole requests.
-    TOO_MANY_REQUESTS: _RETRY,
-    "INTERNAL_SERVER_ERROR": _RETRY,
-    "UNAUTHORIZED": _OPERATOR,
-    "PUSH_TOO_MANY_NOTIFICATIONS": _OPERATOR,
-    "PUSH_TOO_MANY_EXPERIENCE_IDS": _OPERATOR,
-    "PUSH_TOO_MANY_RECEIPTS": _OPERATOR,
-    VALIDATION_ERROR: ErrorRule(isolate=True),
-    # Ours.
-    TIMEOUT: _RETRY,
-    CONNECTION_ERROR: _RETRY,
-    SERVER_ERROR: _RETRY,
-    INVALID_RESPONSE: _RETRY,
-    HTTP_ERROR: _RECORD,
-    PAYLOAD_TOO_LARGE: _RECORD,
-    DEVICE_PAUSED: _RECORD,
-}
-
-
-def rule_for(code: str | None) -> ErrorRule:
-    """Return the rule for an error code; unknown codes are recorded and change nothing."""
-    return RULES.get(code or "", _RECORD)
 
 
 class ErrorSeen(NamedTuple):
@@ -128,26 +64,17 @@ def act_on_errors(errors: Iterable[ErrorSeen], source: str, *, record_alerts: bo
         )
     if alerts and record_alerts:
         _record_alerts(alerts, source)
-    if not dead_tokens:
-        return 0
-    # The transports import this module before the models are ready. retire_tokens also
-    # counts the deactivations by reason for the metrics (push_tokens_deactivated).
-    from push.token_lifecycle import retire_tokens
-
+    # retire_tokens also counts the deactivations by reason (push_tokens_deactivated).
     return sum(retire_tokens(ids, code) for code, ids in dead_tokens.items())
 
 
 def _record_alerts(alerts: Counter[str], source: str) -> None:
     """Store the alerts for the overview; one that cannot be stored is still in the log."""
     try:
-        from django.db import transaction
-
-        from push.token_lifecycle import record_operator_alert
-
         with transaction.atomic():  # a savepoint: a failure leaves the caller's work alone
             for code, count in alerts.items():
                 record_operator_alert(code, count, source)
-    except Exception as exc:  # no database here (a bare transport), or it refused the row
+    except Exception as exc:  # the database refused the row (it is down, or locked)
         logger.warning("Operator alert %s not stored: %s", ", ".join(alerts), exc)
 
 

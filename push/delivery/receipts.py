@@ -8,12 +8,14 @@ from datetime import datetime, timedelta
 from django.db.models import DateTimeField, F
 from django.utils import timezone
 
-from push import metrics
 from push.conf import push_settings
-from push.delivery.outcomes import RATE_EXCEEDED, ErrorSeen, act_on_errors
+from push.delivery.outcomes import ErrorSeen, act_on_errors
 from push.delivery.reports import Report
 from push.delivery.rowvalues import per_row
-from push.models import DeliveryStatus, PushDelivery, PushToken, ReceiptStatus
+from push.errors import RATE_EXCEEDED
+from push.exceptions import BatchFailed
+from push.metrics import counters
+from push.models import PushDelivery, PushToken, ReceiptStatus
 from push.transports import BaseTransport, shared_transport
 
 logger = logging.getLogger(__name__)
@@ -55,13 +57,7 @@ def check_receipts(
     transport = transport or shared_transport()
     transport.open()
     awaiting = (
-        PushDelivery.objects.filter(
-            status=DeliveryStatus.ACCEPTED,
-            receipt_status="",
-            updated_at__lte=now - min_age,
-        )
-        .exclude(ticket_id="")
-        .order_by("pk")
+        PushDelivery.objects.awaiting_receipt().filter(updated_at__lte=now - min_age).order_by("pk")
     )
     last_pk = 0
     while batch := list(
@@ -70,7 +66,13 @@ def check_receipts(
         )[: transport.max_receipt_batch_size]
     ):
         last_pk = batch[-1][0]
-        receipts = transport.get_receipts([ticket_id for _, ticket_id, _, _ in batch])
+        try:
+            receipts = transport.get_receipts([ticket_id for _, ticket_id, _, _ in batch])
+        except BatchFailed as failure:
+            # The request was refused (after the transport's retries): an UNAUTHORIZED
+            # access token, say, needs an operator; the tickets are asked again next run.
+            act_on_errors([ErrorSeen(failure.error, message=failure.message)], "request")
+            raise
         _record(batch, receipts, now, report)
     return report
 
@@ -85,9 +87,9 @@ def _record(batch: list[tuple], receipts: dict, now: datetime, report: ReceiptRe
             (expired if ticketed_at < now - RECEIPTS_KEPT_FOR else not_ready).append(pk)
         elif receipt.ok:
             ok.append(pk)
-            metrics.RECEIPTS.labels("ok").inc()
+            counters.RECEIPTS.labels("ok").inc()
         else:
-            metrics.RECEIPTS.labels(receipt.error).inc()
+            counters.RECEIPTS.labels(receipt.error).inc()
             failed[receipt.error].append(pk)
             report.errors[receipt.error] += 1
             errors.append(ErrorSeen(receipt.error, token_id, message=receipt.message))

@@ -7,14 +7,15 @@ from datetime import datetime, timedelta
 from django.db.models import BigIntegerField, F, IntegerField, TextField
 from django.utils import timezone
 
-from push import metrics
 from push.conf import max_age_of, push_settings
 from push.delivery.claims import RELEASED, held_by
-from push.delivery.outcomes import DEVICE_PAUSED, RATE_EXCEEDED, ErrorSeen, act_on_errors
+from push.delivery.outcomes import ErrorSeen, act_on_errors
 from push.delivery.reports import DeliveryReport
 from push.delivery.rowvalues import per_row
 from push.delivery.status import decide
 from push.delivery.targets import Chunk, Target
+from push.errors import DEVICE_PAUSED, RATE_EXCEEDED
+from push.metrics import counters
 from push.models import DeliveryStatus, NotificationLog, NotificationStatus, PushDelivery
 from push.transports import Ticket
 
@@ -39,7 +40,7 @@ def record(chunk: Chunk, tickets: list[Ticket], report: DeliveryReport) -> None:
         for notification in target.covers:
             by_notification[notification.pk].append(ticket)
             deliveries.append(_delivery_row(target, notification, ticket))
-        metrics.TICKETS.labels("ok" if ticket.ok else ticket.error).inc()
+        counters.TICKETS.labels("ok" if ticket.ok else ticket.error).inc()
         if not ticket.ok:
             report.errors[ticket.error] += 1
             errors.append(ErrorSeen(ticket.error, target.token_id, target.token, ticket.message))
@@ -117,7 +118,7 @@ def _settle(chunk: Chunk, by_notification: dict[int, list[Ticket]], report: Deli
         groups[(outcome.status, outcome.successful, outcome.next_attempt_at)].append(notification)
         report.count(outcome.status, devices=len(tickets))
         if outcome.status != NotificationStatus.PENDING:
-            metrics.NOTIFICATIONS.labels(notification.type, outcome.status).inc()
+            counters.NOTIFICATIONS.labels(notification.type, outcome.status).inc()
     # Errors quote each device, so rows of one outcome may differ in detail: one UPDATE per
     # outcome all the same, with per-row values where they differ. Only rows this claimer
     # still holds are written: one whose lease was lost is its new holder's to record.

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from push.delivery.outcomes import NO_DEVICES
+from push.errors import NO_DEVICES, NO_DEVICES_MESSAGE
 from push.models import NotificationStatus
 from push.transports import Ticket
 
@@ -74,7 +74,7 @@ def retry_delay(attempts: int, retry_seconds: float, retry_max_seconds: float) -
 def describe(errors: Counter, tickets: Sequence[Ticket]) -> str:
     """Return the error message of a notification: each code, its devices, Expo's words."""
     if list(errors) == [NO_DEVICES]:
-        return "User has no active device."
+        return NO_DEVICES_MESSAGE
     messages = {ticket.error: ticket.message for ticket in tickets if not ticket.ok}
     parts = []
     for code, count in errors.most_common():

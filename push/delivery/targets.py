@@ -14,14 +14,13 @@ from datetime import datetime
 from django.db.models import DateTimeField, TextField
 from django.utils import timezone
 
-from push import metrics
 from push.badges import is_badge_update
 from push.delivery.claims import RELEASED, claim_released_with, held_by
 from push.delivery.reports import DeliveryReport
 from push.delivery.rowvalues import per_row
 from push.digests import Digest, group_released
+from push.metrics import counters
 from push.models import (
-    DeliveryStatus,
     DeviceType,
     NotificationLog,
     NotificationStatus,
@@ -79,7 +78,7 @@ def prepare(claimed: list[NotificationLog], report: DeliveryReport) -> Chunk:
     paused_until: dict[int, datetime] = {}
     user_ids = {notification.user_id for notification in notifications}
     if user_ids:
-        active = PushToken.objects.filter(user_id__in=user_ids, is_active=True)
+        active = PushToken.objects.active().filter(user_id__in=user_ids)
         fields = ("id", "user_id", "token", "paused_until", "device_type")
         for token_id, user_id, token, until, device_type in active.values_list(*fields):
             tokens_by_user[user_id].append((token_id, token))
@@ -90,9 +89,11 @@ def prepare(claimed: list[NotificationLog], report: DeliveryReport) -> Chunk:
     accepted: dict[int, set[str]] = defaultdict(set)
     retried = [notification.pk for notification in notifications if notification.attempts]
     if retried:
-        rows = PushDelivery.objects.filter(
-            notification_id__in=retried, status=DeliveryStatus.ACCEPTED
-        ).values_list("notification_id", "token")
+        rows = (
+            PushDelivery.objects.accepted()
+            .filter(notification_id__in=retried)
+            .values_list("notification_id", "token")
+        )
         for notification_id, token in rows:
             accepted[notification_id].add(token)
     digests = group_released(notifications)
@@ -157,9 +158,9 @@ def _set_aside(
             **RELEASED,
         )
     for pk in screening.skipped:
-        metrics.NOTIFICATIONS.labels(by_pk[pk].type, NotificationStatus.SKIPPED).inc()
+        counters.NOTIFICATIONS.labels(by_pk[pk].type, NotificationStatus.SKIPPED).inc()
     for pk in screening.held:
-        metrics.NOTIFICATIONS.labels(by_pk[pk].type, "held").inc()
+        counters.NOTIFICATIONS.labels(by_pk[pk].type, "held").inc()
     report.total += len(screening.skipped) + len(screening.held)
     report.skipped += len(screening.skipped)
     report.pending += len(screening.held)

@@ -2,13 +2,11 @@
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from push.conf import push_settings
-from push.delivery.claims import claim_due
-from push.delivery.engine import deliver
+from push.delivery.engine import deliver_due
 from push.delivery.reports import DeliveryReport
-from push.models import NotificationLog
 
 logger = logging.getLogger(__name__)
 
@@ -34,16 +32,8 @@ class Worker:
         self._stopping.set()
 
     def run_once(self) -> DeliveryReport:
-        """Deliver batches until nothing is due (or stop() is called); return the totals.
-
-        The next batch is claimed while the requests of the previous ones are in flight.
-        """
-
-        def due_batches() -> Iterator[list[NotificationLog]]:
-            while not self._stopping.is_set() and (rows := claim_due(self.batch_size)):
-                yield rows
-
-        deliver(due_batches(), claimed=True, on_chunk=self._add)
+        """Deliver batches until nothing is due (or stop() is called); return the totals."""
+        deliver_due(batch_size=self.batch_size, stop=self._stopping, on_chunk=self._add)
         return self.total
 
     def run_forever(self) -> DeliveryReport:

@@ -10,20 +10,14 @@ indexes that hold only pending rows and only tickets awaiting a receipt.
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Case, CharField, Count, F, Min, Q, Value, When
+from django.db.models import Count, Q
 from django.db.models.functions import TruncDay, TruncHour
 from django.db.models.query import QuerySet
 from django.utils import timezone
 
-from push.admin_display import HELD, OUTCOMES
-from push.models import (
-    DeliveryStatus,
-    NotificationLog,
-    NotificationStatus,
-    OperatorAlert,
-    PushDelivery,
-    PushToken,
-)
+from push.models import NotificationLog, OperatorAlert, PushDelivery, PushToken
+from push.querysets import outcome_case
+from push.states import Outcome
 
 HOURS = 24
 DAYS = 30
@@ -70,26 +64,17 @@ class Overview:
     last_alert: OperatorAlert | None = None
 
 
-def _outcome(now: datetime) -> Case:
-    """sent, failed, skipped, pending, or held for a pending row due later."""
-    return Case(
-        When(status=NotificationStatus.PENDING, next_attempt_at__gt=now, then=Value(HELD)),
-        default=F("status"),
-        output_field=CharField(),
-    )
-
-
 def _timeline(rows: QuerySet, trunc: type, starts: list[datetime], now: datetime) -> Timeline:
     tz = timezone.get_current_timezone()
     grouped = (
         rows.filter(created_at__gte=starts[0])
-        .annotate(bucket=trunc("created_at", tzinfo=tz), outcome=_outcome(now))
+        .annotate(bucket=trunc("created_at", tzinfo=tz), outcome=outcome_case(now))
         .values("bucket", "outcome")
         .annotate(n=Count("id"))
         .order_by()
     )
     index = {_key(start, tz): i for i, start in enumerate(starts)}
-    counts = {outcome: [0] * len(starts) for outcome in OUTCOMES}
+    counts = {outcome: [0] * len(starts) for outcome in Outcome.values}
     for row in grouped:
         position = index.get(_key(row["bucket"], tz))
         if position is not None and row["outcome"] in counts:
@@ -154,22 +139,14 @@ class OutboxFigures:
 
 
 def outbox_figures(now: datetime) -> OutboxFigures:
-    """Return the outbox's figures (two aggregate queries): the overview's and the metrics'."""
-    outbox = NotificationLog.objects.filter(status=NotificationStatus.PENDING).aggregate(
-        due=Count("id", filter=Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)),
-        held=Count("id", filter=Q(next_attempt_at__gt=now)),
-        oldest=Min("created_at"),
-    )
-    receipts = (
-        PushDelivery.objects.filter(status=DeliveryStatus.ACCEPTED, receipt_status="")
-        .exclude(ticket_id="")
-        .aggregate(n=Count("id"), oldest=Min("updated_at"))
-    )
+    """Return the outbox's figures (two aggregate queries)."""
+    outbox = NotificationLog.objects.outbox_figures(now)
+    receipts = PushDelivery.objects.receipt_figures()
     return OutboxFigures(
         pending_due=outbox["due"],
-        held=outbox["held"],
+        held=outbox["waiting"],
         oldest_pending_at=outbox["oldest"],
-        receipts_awaiting=receipts["n"],
+        receipts_awaiting=receipts["awaiting"],
         oldest_receipt_awaiting_at=receipts["oldest"],
     )
 

@@ -1,4 +1,4 @@
-"""The admin's push overview page (/admin/push/notificationlog/overview/)."""
+"""The admin's push overview page (/admin/push/overview/)."""
 
 from datetime import datetime, timedelta
 
@@ -7,16 +7,19 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from push.admin_display import OUTCOME_COLORS, OUTCOME_LABELS, OUTCOMES
+from push.admin_display import OUTCOME_COLORS
 from push.overview import charts, stats
+from push.states import Outcome
 
 ERROR_COLORS = {"ticket": "#cf222e", "receipt": "#8250df"}
 
 
 def _outcome_series(timeline: stats.Timeline) -> list[charts.Series]:
     return [
-        charts.Series(outcome, OUTCOME_LABELS[outcome], OUTCOME_COLORS[outcome], values)
-        for outcome, values in ((o, timeline.counts[o]) for o in OUTCOMES)
+        charts.Series(
+            outcome.value, outcome.label, OUTCOME_COLORS[outcome], timeline.counts[outcome]
+        )
+        for outcome in Outcome
     ]
 
 

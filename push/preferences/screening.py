@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, F, Min, Q
 
+from push import errors
 from push.badges import is_badge_update
 from push.conf import max_age_of, push_settings
 from push.models import (
@@ -37,10 +38,8 @@ URGENT_TYPES = frozenset({NotificationType.ORDER.value, NotificationType.PAYMENT
 # Cannot be switched off.
 ALWAYS_ON_TYPES = frozenset({NotificationType.SYSTEM.value})
 
-TYPE_DISABLED = "TypeDisabled"
-EXPIRED = "Expired"
-QUIET_HOURS = "QuietHours: held until the user's quiet hours end."
-HOURLY_CAP = "HourlyCap: held, the user had their hourly share of notifications."
+QUIET_HOURS = f"{errors.QUIET_HOURS}: held until the user's quiet hours end."
+HOURLY_CAP = f"{errors.HOURLY_CAP}: held, the user had their hourly share of notifications."
 HOUR = timedelta(hours=1)
 # Notifications older than this are never counted against the hourly cap, whenever they
 # were sent: it bounds the scan of a user's history to a range of the (user, created) index.
@@ -84,7 +83,7 @@ def screen(notifications: list[NotificationLog], now: datetime) -> Screening:
         age = ages[kind]
         if age is not None and notification.created_at + age <= now:
             screening.skipped[notification.pk] = (
-                f"{EXPIRED}: not pushed within {describe_age(age)}, the maximum age of "
+                f"{errors.EXPIRED}: not pushed within {describe_age(age)}, the maximum age of "
                 f"{kind} notifications."
             )
             continue
@@ -93,7 +92,7 @@ def screen(notifications: list[NotificationLog], now: datetime) -> Screening:
         if preference is not None and kind not in ALWAYS_ON_TYPES:
             if kind in preference.disabled_types:
                 screening.skipped[notification.pk] = (
-                    f"{TYPE_DISABLED}: the user switched off {kind} notifications."
+                    f"{errors.TYPE_DISABLED}: the user switched off {kind} notifications."
                 )
                 continue
         if kind in URGENT_TYPES:
@@ -138,12 +137,12 @@ def _apply_hourly_cap(
     """
     pushes = Q(pushed_with__isnull=True) | Q(pushed_with=F("id"))
     recent = (
-        NotificationLog.objects.filter(
+        NotificationLog.objects.inbox()  # news only: silent badge updates are not counted
+        .filter(
             user_id__in=list(by_user),
             created_at__gte=now - _CAP_LOOKBACK,
             status=NotificationStatus.SENT,
             updated_at__gt=now - HOUR,
-            in_inbox=True,  # news only: silent badge updates are not counted
         )
         .exclude(type__in=list(URGENT_TYPES))
         .values("user_id")

@@ -15,16 +15,9 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from push import metrics
-from push.delivery.outcomes import (
-    TIMEOUT,
-    TOO_MANY_REQUESTS,
-    ErrorRule,
-    ErrorSeen,
-    act_on_errors,
-    rule_for,
-)
+from push.errors import TIMEOUT, TOO_MANY_REQUESTS, ErrorRule, rule_for
 from push.exceptions import BatchFailed
+from push.metrics import counters
 from push.transports.pacing import build_limiter
 
 logger = logging.getLogger(__name__)
@@ -237,13 +230,13 @@ class BaseTransport:
                 return tickets  # type: ignore[return-value]
             if attempt:
                 self.stats.count("retries")
-                metrics.RETRIES.inc()
-            metrics.RATE_LIMIT_WAIT.inc(self.limiter.acquire(len(unanswered)))
+                counters.RETRIES.inc()
+            counters.RATE_LIMIT_WAIT.inc(self.limiter.acquire(len(unanswered)))
             try:
                 answered = self._counted_send([batch[index] for index in unanswered])
             except BatchFailed as failure:
-                # Each message gets the code back as its ticket: the alert is stored there.
-                self._count_failure(failure, record_alerts=False)
+                # Each message gets the code back as its ticket: delivery acts on it there.
+                self._count_failure(failure)
                 if failure.rule.isolate and len(unanswered) > 1:
                     # Refused whole for some message in it: halves apart find which.
                     half = len(unanswered) // 2
@@ -279,10 +272,10 @@ class BaseTransport:
             status = failure.error
             raise
         finally:
-            metrics.EXPO_LATENCY.observe(time.perf_counter() - started)
-            metrics.EXPO_REQUESTS.labels(status).inc()
+            counters.EXPO_LATENCY.observe(time.perf_counter() - started)
+            counters.EXPO_REQUESTS.labels(status).inc()
             if status == TOO_MANY_REQUESTS:
-                metrics.RATE_LIMITED.inc()
+                counters.RATE_LIMITED.inc()
 
     def _with_retries(self, call: Callable[..., Any], *args: Any) -> Any:
         for attempt in range(self.retry_attempts):
@@ -295,10 +288,9 @@ class BaseTransport:
                 self._sleep_before_retry(attempt, failure.retry_after)
         raise AssertionError("unreachable")
 
-    def _count_failure(self, failure: BatchFailed, *, record_alerts: bool = True) -> None:
+    def _count_failure(self, failure: BatchFailed) -> None:
         self.stats.count_failure(failure.error)
         logger.warning("Expo request failed: %s: %s", failure.error, failure.message)
-        act_on_errors([ErrorSeen(failure.error)], "request", record_alerts=record_alerts)
 
     def _sleep_before_retry(self, attempt: int, retry_after: float | None) -> None:
         # Full jitter: spreads the retries of concurrent batches and of other workers.

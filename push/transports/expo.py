@@ -9,36 +9,38 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from push.delivery import outcomes
+from push import errors
+from push.conf import DEFAULTS
 from push.exceptions import BatchFailed
 from push.tokens import mask_tokens_in
 from push.transports.base import BaseTransport, OutgoingMessage, Receipt, Ticket
 
 logger = logging.getLogger(__name__)
 
-EXPO_PUSH_URL = "https://exp.host/--/api/v2/push"
 GZIP_MIN_BYTES = 1024  # what Expo's Node SDK does: small bodies are not worth compressing
-MIXED_PROJECTS = "PUSH_TOO_MANY_EXPERIENCE_IDS"
 # The shortest timeout a request gets, even when a deadline is about to pass.
 MIN_TIMEOUT = 0.1
 
 
 class ExpoTransport(BaseTransport):
-    """Send through Expo with one pooled `requests.Session` shared by the worker threads."""
+    """Send through Expo with one pooled `requests.Session` shared by the worker threads.
+
+    Built by hand (a shell, a test), it has the settings' defaults (push.conf.DEFAULTS).
+    """
 
     def __init__(
         self,
         *,
-        base_url: str = EXPO_PUSH_URL,
-        access_token: str | None = None,
-        connect_timeout: float = 5.0,
-        read_timeout: float = 30.0,
-        concurrency: int = 6,
-        rate_per_second: float | None = 600,
-        retry_attempts: int = 4,
-        retry_backoff: float = 1.0,
-        retry_backoff_max: float = 30.0,
-        shared_rate_limit_url: str | None = None,
+        base_url: str = DEFAULTS["EXPO_BASE_URL"],
+        access_token: str | None = DEFAULTS["EXPO_ACCESS_TOKEN"],
+        connect_timeout: float = DEFAULTS["CONNECT_TIMEOUT"],
+        read_timeout: float = DEFAULTS["READ_TIMEOUT"],
+        concurrency: int = DEFAULTS["CONCURRENCY"],
+        rate_per_second: float | None = DEFAULTS["RATE_LIMIT_PER_SECOND"],
+        retry_attempts: int = DEFAULTS["RETRY_ATTEMPTS"],
+        retry_backoff: float = DEFAULTS["RETRY_BACKOFF_SECONDS"],
+        retry_backoff_max: float = DEFAULTS["RETRY_BACKOFF_MAX_SECONDS"],
+        shared_rate_limit_url: str | None = DEFAULTS["RATE_LIMIT_REDIS_URL"],
     ) -> None:
         super().__init__(
             concurrency=concurrency,
@@ -74,7 +76,7 @@ class ExpoTransport(BaseTransport):
             # Tickets are matched by position: a wrong count makes every match a guess.
             count = len(tickets) if isinstance(tickets, list) else "no"
             raise BatchFailed(
-                outcomes.INVALID_RESPONSE, f"{count} tickets for {len(messages)} messages"
+                errors.INVALID_RESPONSE, f"{count} tickets for {len(messages)} messages"
             )
         return [self._ticket(ticket) for ticket in tickets]
 
@@ -82,7 +84,7 @@ class ExpoTransport(BaseTransport):
         self, messages: Sequence[OutgoingMessage], groups: list[list[int]]
     ) -> list[Ticket]:
         """Send each Expo project's messages in a request of its own; tickets in order."""
-        tickets: list[Ticket] = [Ticket.failed(outcomes.INVALID_RESPONSE)] * len(messages)
+        tickets: list[Ticket] = [Ticket.failed(errors.INVALID_RESPONSE)] * len(messages)
         for indexes in groups:
             try:
                 answered = self.send_batch([messages[index] for index in indexes])
@@ -97,7 +99,7 @@ class ExpoTransport(BaseTransport):
         answer = self._post("/getReceipts", {"ids": list(ticket_ids)})
         receipts = answer.get("data")
         if not isinstance(receipts, dict):
-            raise BatchFailed(outcomes.INVALID_RESPONSE, "receipts answer without a data object")
+            raise BatchFailed(errors.INVALID_RESPONSE, "receipts answer without a data object")
         return {
             str(ticket_id): self._receipt(receipt)
             for ticket_id, receipt in receipts.items()
@@ -138,11 +140,11 @@ class ExpoTransport(BaseTransport):
                 timeout=self._timeouts(),
             )
         except requests.Timeout as exc:
-            raise BatchFailed(outcomes.TIMEOUT, type(exc).__name__) from None
+            raise BatchFailed(errors.TIMEOUT, type(exc).__name__) from None
         except requests.ConnectionError as exc:
-            raise BatchFailed(outcomes.CONNECTION_ERROR, type(exc).__name__) from None
+            raise BatchFailed(errors.CONNECTION_ERROR, type(exc).__name__) from None
         except requests.RequestException as exc:
-            raise BatchFailed(outcomes.CONNECTION_ERROR, type(exc).__name__) from None
+            raise BatchFailed(errors.CONNECTION_ERROR, type(exc).__name__) from None
         return self._decode(response)
 
     def _decode(self, response: requests.Response) -> dict[str, Any]:
@@ -153,18 +155,18 @@ class ExpoTransport(BaseTransport):
         status = response.status_code
         request_error = self._request_error(answer)
         if status == 429 or status >= 500:
-            code, message = request_error or (outcomes.SERVER_ERROR, _snippet(response))
-            if not outcomes.rule_for(code).retry:
+            code, message = request_error or (errors.SERVER_ERROR, _snippet(response))
+            if not errors.rule_for(code).retry:
                 # A server-side failure is worth retrying whatever code it carries.
-                code, message = outcomes.SERVER_ERROR, f"{code}: {message}"
+                code, message = errors.SERVER_ERROR, f"{code}: {message}"
             raise BatchFailed(code, f"HTTP {status}: {message}", retry_after=_retry_after(response))
         if not isinstance(answer, dict):
-            raise BatchFailed(outcomes.INVALID_RESPONSE, f"HTTP {status}: not a JSON object")
+            raise BatchFailed(errors.INVALID_RESPONSE, f"HTTP {status}: not a JSON object")
         if request_error is not None and "data" not in answer:
             code, message = request_error
             raise BatchFailed(code, message, details=_error_details(answer))
         if status >= 400:
-            raise BatchFailed(outcomes.HTTP_ERROR, f"HTTP {status}: {_snippet(response)}")
+            raise BatchFailed(errors.HTTP_ERROR, f"HTTP {status}: {_snippet(response)}")
         return answer
 
     @staticmethod
@@ -180,7 +182,7 @@ class ExpoTransport(BaseTransport):
     @staticmethod
     def _ticket(ticket: Any) -> Ticket:
         if not isinstance(ticket, dict):
-            return Ticket.failed(outcomes.INVALID_RESPONSE, "ticket is not an object")
+            return Ticket.failed(errors.INVALID_RESPONSE, "ticket is not an object")
         if ticket.get("status") == "ok":
             return Ticket.accepted(str(ticket["id"]) if ticket.get("id") else None)
         code, message = _error_of(ticket)
@@ -195,8 +197,8 @@ class ExpoTransport(BaseTransport):
 
 
 def _error_details(answer: dict[str, Any]) -> Any:
-    errors = answer.get("errors")
-    first = errors[0] if isinstance(errors, list) and errors else None
+    reported = answer.get("errors")
+    first = reported[0] if isinstance(reported, list) and reported else None
     return first.get("details") if isinstance(first, dict) else None
 
 
@@ -208,7 +210,7 @@ def _groups_by_project(
     Expo takes one project's tokens per request and names each token's project in the
     error's details. None when the failure is anything else or cannot be split.
     """
-    if failure.error != MIXED_PROJECTS or not isinstance(failure.details, dict):
+    if failure.error != errors.MIXED_PROJECTS or not isinstance(failure.details, dict):
         return None
     project_of = {
         token: project

@@ -240,4 +240,4 @@ def test_saving_an_order_in_the_admin_says_its_notification_was_queued(
 
 def test_admin_index_links_to_the_overview(staff_client):
     page = staff_client.get(reverse("admin:index")).content.decode()
-    assert admin_url("overview") in page
+    assert admin_url("overview_changelist") in page

@@ -14,7 +14,7 @@ from tests.support.api import VALID_TOKEN
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("admin:push_overview")
+URL = reverse("admin:push_overview_changelist")
 
 
 @pytest.fixture

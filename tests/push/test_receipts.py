@@ -70,6 +70,21 @@ def test_a_refused_receipts_request_is_an_operator_alert(user, expo, settings):
     assert (alert.code, alert.source) == ("UNAUTHORIZED", "request")
 
 
+def test_a_missing_access_token_alerts_the_operator_once_when_delivered(user, expo, caplog) -> None:
+    PushToken.objects.create(user=user, token=TOKENS[0])
+    expo.access_token = "s3cret-access-token"
+    caplog.set_level(logging.WARNING)
+
+    log = push.send(user, "Hi", "There")
+
+    assert log.status == "failed" and log.error_message.startswith("UNAUTHORIZED")
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and "UNAUTHORIZED" in errors[0].getMessage()
+    assert [(a.code, a.source) for a in OperatorAlert.objects.all()] == [
+        ("UNAUTHORIZED", "tickets")
+    ]
+
+
 def test_message_too_big_is_recorded(user, expo):
     PushToken.objects.create(user=user, token=TOKENS[0])
     push.send(user, "Hi", "There", subtitle="s")

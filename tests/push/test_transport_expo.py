@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from push.delivery import outcomes
+from push import errors
 from push.transports import get_transport
 from push.transports.base import OutgoingMessage
 from push.transports.expo import ExpoTransport
@@ -155,7 +155,7 @@ def test_the_access_token_setting_is_used_by_default(expo: ExpoServer, settings)
     assert len(expo.delivered) == 2
 
 
-def test_a_missing_access_token_fails_without_retry_and_alerts(
+def test_a_missing_access_token_fails_without_retry_and_is_reported_on_the_tickets(
     expo: ExpoServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     expo.access_token = "s3cret-access-token"
@@ -170,9 +170,9 @@ def test_a_missing_access_token_fails_without_retry_and_alerts(
     assert sender.stats.retries == 0
     assert sender.stats.batch_failures == {"UNAUTHORIZED": 1}
     assert expo.delivered == []
-    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(errors) == 1
-    assert "UNAUTHORIZED" in errors[0].getMessage()
+    # A transport reports; delivery acts (the operator's alert: test_operator_alerts below).
+    assert [r.levelno for r in caplog.records] == [logging.WARNING]
+    assert "UNAUTHORIZED" in caplog.records[0].getMessage()
 
 
 # -- concurrency and rate -----------------------------------------------------------------------
@@ -284,7 +284,7 @@ def test_a_transient_fault_is_retried_and_delivers_exactly_once(
         # A 500 carrying Expo's JSON error keeps its (retryable) code ...
         (HTTP_500, "INTERNAL_SERVER_ERROR"),
         # ... a gateway page without one becomes our SERVER_ERROR.
-        (GATEWAY_HTML, outcomes.SERVER_ERROR),
+        (GATEWAY_HTML, errors.SERVER_ERROR),
     ],
 )
 def test_retries_give_up_after_the_configured_attempts(

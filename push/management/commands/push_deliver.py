@@ -1,12 +1,13 @@
 import signal
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db.models import Count, Min, Q
+from django.db.models import Min
 from django.utils import timezone
 
 from push.checks import unshared_rate_limit
 from push.delivery.reports import DeliveryReport
 from push.delivery.worker import Worker
+from push.models import NotificationLog
 
 
 class Command(BaseCommand):
@@ -61,24 +62,18 @@ class Command(BaseCommand):
 
 def outlook() -> str:
     """Say how many notifications stay pending and when the next one is due."""
-    from push.models import NotificationLog, NotificationStatus
-
     now = timezone.now()
-    rows = NotificationLog.objects.filter(status=NotificationStatus.PENDING)
-    leased = Q(locked_until__gt=now)
-    counts = rows.aggregate(
-        total=Count("pk"),
-        due=Count("pk", filter=(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))),
-        leased=Count("pk", filter=leased),
-    )
-    if not counts["total"]:
+    counts = NotificationLog.objects.outbox_figures(now)
+    total = counts["due"] + counts["waiting"]
+    if not total:
         return "nothing pending."
-    text = f"{counts['total']} pending"
+    text = f"{total} pending"
     if counts["leased"]:
         text += f" ({counts['leased']} being delivered by another process)"
     if counts["due"] > counts["leased"]:
         return text + "; some are due now (run again, or another worker is taking them)."
-    later = rows.filter(next_attempt_at__gt=now).aggregate(first=Min("next_attempt_at"))["first"]
+    waiting = NotificationLog.objects.waiting(now)
+    later = waiting.aggregate(first=Min("next_attempt_at"))["first"]
     if later is not None:
         wait = max(0, round((later - now).total_seconds()))
         text += f"; the next is due at {later:%Y-%m-%d %H:%M:%S} UTC (in {wait} s)"

@@ -281,7 +281,8 @@ def _devices_by_type(user_ids: list[int]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for ids in _batches(user_ids):
         rows = (
-            PushToken.objects.filter(user_id__in=ids, is_active=True)
+            PushToken.objects.active()
+            .filter(user_id__in=ids)
             .values("device_type")
             .annotate(n=Count("id"))
             .order_by()
@@ -293,10 +294,7 @@ def _devices_by_type(user_ids: list[int]) -> dict[str, int]:
 
 def _users_with_a_device(user_ids: list[int]) -> int:
     return sum(
-        PushToken.objects.filter(user_id__in=ids, is_active=True)
-        .values("user_id")
-        .distinct()
-        .count()
+        PushToken.objects.active().filter(user_id__in=ids).values("user_id").distinct().count()
         for ids in _batches(user_ids)
     )
 
@@ -307,9 +305,8 @@ def _describe_users(user_ids: list[int]) -> list[str]:
         model._default_manager.filter(pk__in=user_ids).values_list("pk", model.USERNAME_FIELD)
     )
     devices: dict[int, list[str]] = {}
-    for user_id, kind in PushToken.objects.filter(user_id__in=user_ids, is_active=True).values_list(
-        "user_id", "device_type"
-    ):
+    active = PushToken.objects.active().filter(user_id__in=user_ids)
+    for user_id, kind in active.values_list("user_id", "device_type"):
         devices.setdefault(user_id, []).append(kind)
     lines = []
     for user_id in user_ids:

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from push.conf import push_settings
+from push.metrics.exposition import exposition
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -25,6 +26,4 @@ def metrics(request: HttpRequest) -> HttpResponse:
         response = JsonResponse({"success": False, "message": "Unauthorized."}, status=401)
         response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    from push.metrics import exposition
-
     return HttpResponse(exposition(), content_type=CONTENT_TYPE)

@@ -1,0 +1,1 @@
+"""Prometheus metrics: counters that delivery adds to, outbox gauges, the scrape endpoint."""

@@ -1,0 +1,125 @@
+"""The standard filters of the outbox, the deliveries and the tokens, each written once.
+
+`NotificationLog.objects.due(now)`, `.waiting(now)`, `.claimable(now)`, `.unread()`,
+`PushDelivery.objects.awaiting_receipt()`, `PushToken.objects.active()`, ... as Django's own
+session manager and django-push-notifications' `DeviceQuerySet` do. The `Q` builders are
+public too, for aggregates that count several of them in one query.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Case, CharField, Count, F, Min, Q, QuerySet, Value, When
+
+from push.errors import NO_DEVICES, NO_DEVICES_MESSAGE
+from push.states import DeliveryStatus, DeviceType, NotificationStatus, Outcome
+
+PENDING = Q(status=NotificationStatus.PENDING)
+
+
+def due_q(now: datetime) -> Q:
+    """Pending notifications whose delivery is due (never tried, or their time has come)."""
+    return PENDING & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+
+
+def waiting_q(now: datetime) -> Q:
+    """Pending notifications due later: a retry's backoff, quiet hours, the cap, `--at`."""
+    return PENDING & Q(next_attempt_at__gt=now)
+
+
+def unleased_q(now: datetime) -> Q:
+    """Rows no worker holds: never claimed, given back, or their claimer's lease ran out."""
+    return Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+
+
+def outcome_case(now: datetime) -> Case:
+    """SQL for `push.states.outcome_of`: sent, failed, skipped, held or pending."""
+    return Case(
+        When(waiting_q(now), then=Value(Outcome.HELD.value)),
+        default=F("status"),
+        output_field=CharField(),
+    )
+
+
+def error_code_q(code: str) -> Q:
+    """Notifications whose error message names `code` (first, or after another code)."""
+    if code == NO_DEVICES:
+        return Q(error_message=NO_DEVICES_MESSAGE) | Q(error_message__startswith=f"{code} ")
+    return (
+        Q(error_message__startswith=f"{code} ")
+        | Q(error_message__startswith=f"{code}:")
+        | Q(error_message=code)
+        | Q(error_message__contains=f"; {code} ")
+    )
+
+
+class NotificationQuerySet(QuerySet):
+    """Filters of NotificationLog: the outbox (pending rows) and the inbox."""
+
+    def pending(self) -> "NotificationQuerySet":
+        return self.filter(PENDING)
+
+    def due(self, now: datetime) -> "NotificationQuerySet":
+        return self.filter(due_q(now))
+
+    def waiting(self, now: datetime) -> "NotificationQuerySet":
+        return self.filter(waiting_q(now))
+
+    def unleased(self, now: datetime) -> "NotificationQuerySet":
+        return self.filter(unleased_q(now))
+
+    def claimable(self, now: datetime) -> "NotificationQuerySet":
+        """Pending rows a claim may take now: due and held by nobody."""
+        return self.filter(due_q(now), unleased_q(now))
+
+    def inbox(self) -> "NotificationQuerySet":
+        """What the in-app inbox shows (not refused content, not silent badge updates)."""
+        return self.filter(in_inbox=True)
+
+    def unread(self) -> "NotificationQuerySet":
+        return self.filter(in_inbox=True, read_at__isnull=True)
+
+    def with_outcome(self, outcome: str, now: datetime) -> "NotificationQuerySet":
+        """Rows whose `outcome_of` is `outcome`."""
+        if outcome == Outcome.HELD:
+            return self.filter(waiting_q(now))
+        if outcome == Outcome.PENDING:
+            return self.filter(PENDING).exclude(waiting_q(now))
+        return self.filter(status=outcome)
+
+    def with_error_code(self, code: str) -> "NotificationQuerySet":
+        return self.filter(error_code_q(code))
+
+    def outbox_figures(self, now: datetime) -> dict[str, Any]:
+        """Return `due`, `waiting` and the `oldest` pending row's creation (one query)."""
+        return self.filter(PENDING).aggregate(
+            due=Count("id", filter=due_q(now)),
+            waiting=Count("id", filter=waiting_q(now)),
+            leased=Count("id", filter=~unleased_q(now)),
+            oldest=Min("created_at"),
+        )
+
+
+class PushDeliveryQuerySet(QuerySet):
+    """Filters of PushDelivery: one notification to one device."""
+
+    def accepted(self) -> "PushDeliveryQuerySet":
+        return self.filter(status=DeliveryStatus.ACCEPTED)
+
+    def awaiting_receipt(self) -> "PushDeliveryQuerySet":
+        """Accepted tickets whose receipt was not recorded yet."""
+        return self.filter(status=DeliveryStatus.ACCEPTED, receipt_status="").exclude(ticket_id="")
+
+    def receipt_figures(self) -> dict[str, Any]:
+        """Return how many tickets await a receipt, and since when (one query)."""
+        return self.awaiting_receipt().aggregate(awaiting=Count("id"), oldest=Min("updated_at"))
+
+
+class PushTokenQuerySet(QuerySet):
+    """Filters of PushToken: devices."""
+
+    def active(self) -> "PushTokenQuerySet":
+        return self.filter(is_active=True)
+
+    def ios(self) -> "PushTokenQuerySet":
+        return self.filter(device_type=DeviceType.IOS)
