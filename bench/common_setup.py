@@ -45,8 +45,6 @@ def setup_django(
     benchmark's child process, which inherits DATABASE_URL). `keep_debug` leaves
     settings.DEBUG as configured; `log_level` is the default PUSH_LOG_LEVEL.
     """
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
     os.environ["DJANGO_SETTINGS_MODULE"] = "unitrade.settings"
     # The transport logs a warning per failed request: keep the tables readable.
     os.environ.setdefault("PUSH_LOG_LEVEL", log_level)

@@ -1,6 +1,6 @@
 """Benchmark digests and idempotency keys against the Expo-compatible loopback server.
 
-    .venv/bin/python bench/digest.py [--users N] [--held N] [--repeats N]
+    .venv/bin/python -m bench.digest [--users N] [--held N] [--repeats N]
 
 1. Release: N users (10,000) with one device and `--held` (5) held notifications each
    (3 chat messages and 2 reviews, due now, as after quiet hours) are released by a
@@ -19,19 +19,13 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import sys
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.common_setup import QueryCounter, machine, setup_django, table, write_json  # noqa: E402
+from bench.common_setup import QueryCounter, machine, setup_django, table, write_json
 
 NAME = "digest"
 MIN_PUSHES_PER_SECOND = 570
@@ -96,21 +90,21 @@ def run_release(server: Any, users: int, held: int) -> dict[str, Any]:
 
     worker = Worker(on_batch=on_batch)
     # Count each chunk's queries: the claim of the next chunk marks the end of the last.
-    from push.delivery import worker as worker_module
+    from push.delivery import engine as engine_module
 
-    real_claim = worker_module.claim_due
+    real_claim = engine_module.claim_due
 
     def counted_claim(limit: int):
         per_chunk.append(counter.total)
         return real_claim(limit)
 
-    worker_module.claim_due = counted_claim
+    engine_module.claim_due = counted_claim
     started = time.perf_counter()
     try:
         with counter.installed():
             total = worker.run_once()
     finally:
-        worker_module.claim_due = real_claim
+        engine_module.claim_due = real_claim
     elapsed = time.perf_counter() - started
     queries = [b - a for a, b in itertools.pairwise(per_chunk)]
     delivered = server.delivered

@@ -1,6 +1,6 @@
 """Benchmark delivery under failure: nothing lost, nothing twice, and what faults cost.
 
-    .venv/bin/python bench/faults.py [--notifications N] [--rounds N] [--flush]
+    .venv/bin/python -m bench.faults [--notifications N] [--rounds N] [--flush]
 
 N pending notifications (default 2,000; one user and one device each) delivered by the
 in-process `push.worker.Worker().run_once()` loop (repeated, with a short sleep, until
@@ -19,17 +19,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.common_setup import (  # noqa: E402
+from bench.common_setup import (
     push_settings,
     ratio,
     save_results,

@@ -1,6 +1,6 @@
 """Benchmark the inbox: does a page cost the same with 1,000,000 rows in the table as with 10,000?
 
-    .venv/bin/python bench/inbox.py [--rows 1000000] [--mine 10000] [--iterations 300] [--flush]
+    .venv/bin/python -m bench.inbox [--rows 1000000] [--mine 10000] [--iterations 300] [--flush]
 
 The caller has `--mine` notifications (default 10,000: 30% unread, all six types) in both
 phases; phase "small" has only those in the table, phase "large" adds other users' rows
@@ -24,17 +24,11 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.common_setup import (  # noqa: E402
+from bench.common_setup import (
     QueryCounter,
     machine,
     percentile,

@@ -1,6 +1,6 @@
 """Benchmark claims under long sends: two workers, leases shorter than a chunk's sending.
 
-    .venv/bin/python bench/leases.py [--notifications 40] [--devices 300] [--lease 5] [--flush]
+    .venv/bin/python -m bench.leases [--notifications 40] [--devices 300] [--lease 5] [--flush]
 
 The reliability issue's scenario: N notifications to users with D devices each (40 x 300 =
 12,000 messages), two `push_deliver --loop` worker processes with LEASE_SECONDS short enough
@@ -16,15 +16,9 @@ pass --flush).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.common_setup import push_settings, save_results, setup_django, table  # noqa: E402
+from bench.common_setup import push_settings, save_results, setup_django, table
 
 NAME = "leases"
 

@@ -3,7 +3,7 @@ indexes before and after, and push_prune deleting 1,000,000 rows while sends go 
 
     createdb -h 127.0.0.1 -U postgres helper_ops_bench
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/helper_ops_bench \\
-        .venv/bin/python bench/overview.py [--rows 1000000] [--users 10000] [--flush]
+        .venv/bin/python -m bench.overview [--rows 1000000] [--users 10000] [--flush]
 
 1. Seeds --users users with one token each and --rows notifications over the last 90 days
    with one delivery each (raw SQL with generate_series): 2% failed, 5% skipped, the newest
@@ -34,9 +34,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common_setup import RESULTS, ROOT, push_settings, setup_django
 
@@ -172,24 +169,17 @@ def measure_overview() -> dict:
 
 
 def _scans():
+    from datetime import timedelta
+
     from django.utils import timezone
 
-    from push.delivery.claims import _due, _unleased
-    from push.models import DeliveryStatus, NotificationLog, NotificationStatus, PushDelivery
+    from push.models import NotificationLog, PushDelivery
 
     now = timezone.now()
-    due = (
-        NotificationLog.objects.filter(_due(now), _unleased(now), status=NotificationStatus.PENDING)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:500]
-    )
+    due = NotificationLog.objects.claimable(now).order_by("pk").values_list("pk", flat=True)[:500]
     receipts = (
-        PushDelivery.objects.filter(
-            status=DeliveryStatus.ACCEPTED,
-            receipt_status="",
-            updated_at__lte=now - timezone.timedelta(seconds=900),
-        )
-        .exclude(ticket_id="")
+        PushDelivery.objects.awaiting_receipt()
+        .filter(updated_at__lte=now - timedelta(seconds=900))
         .order_by("pk")
         .values_list("pk", "ticket_id", "push_token_id", "updated_at")[:1000]
     )

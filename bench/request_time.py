@@ -1,6 +1,6 @@
 """Benchmark what a web request pays for each delivery mode; and a retry after an outage.
 
-    .venv/bin/python bench/request_time.py [--requests N] [--skip-celery] [--flush]
+    .venv/bin/python -m bench.request_time [--requests N] [--skip-celery] [--flush]
 
 Request time of the Django admin's Order change view (a logged-in superuser changes the
 status to shipped; the save notifies the buyer) with tests.support.expo.ExpoServer at 100 ms
@@ -26,19 +26,13 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import sys
 import time
 from collections import Counter
 from contextlib import nullcontext
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.common_setup import (  # noqa: E402
+from bench.common_setup import (
     RESULTS,
     percentile,
     push_settings,
@@ -48,8 +42,8 @@ from bench.common_setup import (  # noqa: E402
     status_counts,
     table,
 )
-from tests.support import processes  # noqa: E402
-from tests.support.services import redis_running  # noqa: E402
+from tests.support import processes
+from tests.support.services import redis_running
 
 NAME = "request_time"
 BROKER_URL = "redis://127.0.0.1:6379/14"

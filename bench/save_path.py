@@ -1,6 +1,6 @@
 """Benchmark the cost the push layer adds to a business save.
 
-    .venv/bin/python bench/save_path.py [--orders N] [--flush]
+    .venv/bin/python -m bench.save_path [--orders N] [--flush]
 
 For N orders (default 300), each operation in its own committed `transaction.atomic()`:
 (a) creating an Order and (b) changing its status pending -> shipped, with the push
@@ -23,18 +23,13 @@ file (bench/results/save_path.sqlite3) unless DATABASE_URL is set.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from decimal import Decimal
 from functools import partial
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.common_setup import (  # noqa: E402
+from bench.common_setup import (
+    ROOT,
     QueryCounter,
     machine,
     mean,

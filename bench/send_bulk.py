@@ -1,6 +1,6 @@
 """Benchmark push.send_bulk() against the Expo-compatible loopback server.
 
-    .venv/bin/python bench/send_bulk.py [--users N] [--baseline-users N] [--quick]
+    .venv/bin/python -m bench.send_bulk [--users N] [--baseline-users N] [--quick]
 
 Measures, in one run (see bench/README.md):
 
@@ -29,15 +29,11 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.common_setup import (  # noqa: E402
+from bench.common_setup import (
     RESULTS,
+    ROOT,
     QueryCounter,
     machine,
     setup_django,
@@ -356,11 +352,13 @@ LAUNCHER = "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))"
 def run_child(server: Any, users: int, trace: bool, keep_debug: bool) -> dict[str, Any]:
     """Run send_bulk to `users` users in a fresh process; return its figures and the server's."""
     server.reset()
-    command = [sys.executable, "-c", LAUNCHER, sys.executable, str(Path(__file__).resolve())]
+    command = [sys.executable, "-c", LAUNCHER, sys.executable, "-m", "bench.send_bulk"]
     command += ["--memory-child", str(users), "--expo-url", server.url]
     command += ["--trace"] if trace else []
     command += ["--keep-debug"] if keep_debug else []
-    process = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    process = subprocess.run(  # noqa: S603
+        command, capture_output=True, text=True, check=False, cwd=ROOT
+    )
     if process.returncode != 0:
         sys.stderr.write(process.stderr)
         raise SystemExit(f"memory run for {users} users failed ({process.returncode})")

@@ -4,7 +4,7 @@ The inbox is made of the NotificationLog rows themselves (no second table that c
 every notification addressed to the user from the moment it is committed, also while its
 push is held (quiet hours, hourly cap) and when the push was skipped (type switched off,
 no device). Rows with `in_inbox` false are left out: a notification refused for its own
-content (PayloadTooLarge, see push/sending.py), and pushes that are not news to show (the
+content (PayloadTooLarge, see push/notification.py), and pushes that are not news to show (the
 silent badge updates of push/badges.py, scheduled when the user reads).
 
 Every function makes a fixed number of queries whatever the user's history, on the two

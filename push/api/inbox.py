@@ -1,6 +1,6 @@
 """The in-app inbox API: the caller's notifications, marking them read, the unread count.
 
-Same conventions as the token endpoints (push/http.py: authentication, request limits in
+Same conventions as the token endpoints (push/api/conventions.py: authentication, request limits in
 the "inbox" scope, CSRF for session users, JSON errors); a bad query parameter or body
 field is a 400 whose message names it, without echoing what was sent.
 """
