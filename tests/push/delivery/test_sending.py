@@ -340,7 +340,7 @@ def broken_counts(user_ids: set[int]) -> dict[int, int]:
 
 
 def test_badges_come_from_the_projects_unread_count(user, expo, settings, committed):
-    push_settings_update(settings, BADGE_COUNTS="tests.push.test_sending.unread_counts")
+    push_settings_update(settings, BADGE_COUNTS="tests.push.delivery.test_sending.unread_counts")
     devices(user, 1)
     with committed():
         push.send(user, "Hi", "There")
@@ -357,7 +357,7 @@ def test_without_badge_counts_no_badge_is_sent(user, expo, settings, committed):
 
 
 def test_a_failing_badge_count_does_not_stop_delivery(user, expo, settings, committed, caplog):
-    push_settings_update(settings, BADGE_COUNTS="tests.push.test_sending.broken_counts")
+    push_settings_update(settings, BADGE_COUNTS="tests.push.delivery.test_sending.broken_counts")
     devices(user, 1)
     with committed():
         log = push.send(user, "Hi", "There")
@@ -369,7 +369,7 @@ def test_a_failing_badge_count_does_not_stop_delivery(user, expo, settings, comm
 @pytest.mark.django_db(transaction=True)
 def test_badge_counts_are_asked_once_per_chunk(many_users, expo, django_user_model, settings):
     push_settings_update(
-        settings, BATCH_SIZE=50, BADGE_COUNTS="tests.push.test_sending.unread_counts"
+        settings, BATCH_SIZE=50, BADGE_COUNTS="tests.push.delivery.test_sending.unread_counts"
     )
     BADGE_CALLS.clear()
     push.send_bulk(django_user_model.objects.filter(username__startswith="user"), "Hi", "All")
