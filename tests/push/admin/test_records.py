@@ -20,52 +20,45 @@ def admin_url(name: str, *args) -> str:
     return reverse(f"admin:push_{name}", args=args)
 
 
-@pytest.fixture
-def staff_client(client, django_user_model):
-    admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
-    client.force_login(admin)
-    return client
-
-
 def _log(user, **fields):
     return NotificationLog.objects.create(**{"user": user, "title": "T", "body": "B", **fields})
 
 
-def test_notifications_cannot_be_added_edited_or_deleted(staff_client, user):
+def test_notifications_cannot_be_added_edited_or_deleted(admin_client, user):
     log = _log(user, status="sent", successful=True)
-    assert staff_client.get(admin_url("notificationlog_add")).status_code == 403
-    page = staff_client.get(admin_url("notificationlog_change", log.pk))
+    assert admin_client.get(admin_url("notificationlog_add")).status_code == 403
+    page = admin_client.get(admin_url("notificationlog_change", log.pk))
     assert page.status_code == 200
     assert 'name="_save"' not in page.content.decode()
-    staff_client.post(
+    admin_client.post(
         admin_url("notificationlog_change", log.pk),
         {"title": "Changed", "body": "x", "status": "failed", "user": user.pk, "type": "order"},
     )
     log.refresh_from_db()
     assert (log.title, log.status) == ("T", "sent")
-    assert staff_client.get(admin_url("notificationlog_delete", log.pk)).status_code == 403
-    changelist = staff_client.get(admin_url("notificationlog_changelist")).content.decode()
+    assert admin_client.get(admin_url("notificationlog_delete", log.pk)).status_code == 403
+    changelist = admin_client.get(admin_url("notificationlog_changelist")).content.decode()
     assert "delete_selected" not in changelist
     assert "deliver_again" in changelist
 
 
-def test_deliveries_cannot_be_added_edited_or_deleted(staff_client, user):
+def test_deliveries_cannot_be_added_edited_or_deleted(admin_client, user):
     log = _log(user, status="sent")
     delivery = PushDelivery.objects.create(notification=log, token=VALID_TOKEN, status="accepted")
-    assert staff_client.get(admin_url("pushdelivery_add")).status_code == 403
-    assert staff_client.get(admin_url("pushdelivery_delete", delivery.pk)).status_code == 403
-    page = staff_client.get(admin_url("pushdelivery_change", delivery.pk)).content.decode()
+    assert admin_client.get(admin_url("pushdelivery_add")).status_code == 403
+    assert admin_client.get(admin_url("pushdelivery_delete", delivery.pk)).status_code == 403
+    page = admin_client.get(admin_url("pushdelivery_change", delivery.pk)).content.decode()
     assert VALID_TOKEN not in page
 
 
-def test_list_marks_each_outcome_distinctly_and_shows_the_error(staff_client, user):
+def test_list_marks_each_outcome_distinctly_and_shows_the_error(admin_client, user):
     later = timezone.now() + timedelta(hours=1)
     _log(user, status="sent", successful=True)
     _log(user, status="failed", error_message="InvalidCredentials (1 device): bad key")
     _log(user, status="skipped", error_message="TypeDisabled: the user switched off order")
     _log(user, status="pending", next_attempt_at=later, error_message="QuietHours: held until")
     _log(user, status="pending")
-    page = staff_client.get(admin_url("notificationlog_changelist")).content.decode()
+    page = admin_client.get(admin_url("notificationlog_changelist")).content.decode()
     for outcome in ("sent", "failed", "skipped", "held", "pending"):
         assert f"push-mark-{outcome}" in page, outcome
     assert "<code>InvalidCredentials</code>" in page
@@ -85,7 +78,7 @@ def test_list_marks_each_outcome_distinctly_and_shows_the_error(staff_client, us
         ("type__exact=payment", {"dead"}),
     ],
 )
-def test_filters(staff_client, user, query, expected):
+def test_filters(admin_client, user, query, expected):
     later = timezone.now() + timedelta(hours=1)
     _log(user, title="held", status="pending", next_attempt_at=later)
     _log(user, title="due", status="pending")
@@ -104,13 +97,13 @@ def test_filters(staff_client, user, query, expected):
         status="failed",
         error_message="MessageTooBig (2 devices): big; DeviceNotRegistered (1 device): gone",
     )
-    response = staff_client.get(admin_url("notificationlog_changelist") + f"?{query}")
+    response = admin_client.get(admin_url("notificationlog_changelist") + f"?{query}")
     assert response.status_code == 200
     shown = {row.title for row in response.context["cl"].result_list}
     assert shown == expected
 
 
-def test_delivery_list_filters_masks_and_links(staff_client, user, other_user):
+def test_delivery_list_filters_masks_and_links(admin_client, user, other_user):
     token = PushToken.objects.create(user=user, token=VALID_TOKEN, device_type="ios")
     other = PushToken.objects.create(user=other_user, token=OTHER_TOKEN, device_type="android")
     log = _log(user, status="failed")
@@ -133,7 +126,7 @@ def test_delivery_list_filters_masks_and_links(staff_client, user, other_user):
     )
 
     def shown(query):
-        response = staff_client.get(admin_url("pushdelivery_changelist") + f"?{query}")
+        response = admin_client.get(admin_url("pushdelivery_changelist") + f"?{query}")
         assert response.status_code == 200
         return {row.pk for row in response.context["cl"].result_list}
 
@@ -145,16 +138,16 @@ def test_delivery_list_filters_masks_and_links(staff_client, user, other_user):
     assert shown("q=bob") == {receipt.pk}
     since = quote((timezone.now() - timedelta(days=1)).isoformat())
     assert shown(f"created_at__gte={since}") == {dead.pk, receipt.pk}
-    page = staff_client.get(admin_url("pushdelivery_changelist")).content.decode()
+    page = admin_client.get(admin_url("pushdelivery_changelist")).content.decode()
     assert VALID_TOKEN not in page and OTHER_TOKEN not in page
     assert VALID_TOKEN[:20] + "…" in page
     assert admin_url("notificationlog_change", log.pk) in page
     assert admin_url("pushtoken_change", token.pk) in page
 
 
-def test_deactivating_by_hand_records_when_and_why(staff_client, user):
+def test_deactivating_by_hand_records_when_and_why(admin_client, user):
     token = PushToken.objects.create(user=user, token=VALID_TOKEN)
-    staff_client.post(
+    admin_client.post(
         admin_url("pushtoken_changelist"),
         {"action": "deactivate_tokens", "_selected_action": [token.pk]},
     )
@@ -162,7 +155,7 @@ def test_deactivating_by_hand_records_when_and_why(staff_client, user):
     assert token.is_active is False
     assert token.deactivation_reason == "by_hand"
     assert token.deactivated_at is not None
-    staff_client.post(
+    admin_client.post(
         admin_url("pushtoken_changelist"),
         {"action": "activate_tokens", "_selected_action": [token.pk]},
     )
@@ -170,10 +163,10 @@ def test_deactivating_by_hand_records_when_and_why(staff_client, user):
     assert (token.is_active, token.deactivation_reason, token.deactivated_at) == (True, "", None)
 
 
-def test_test_notification_action_sends_to_the_tokens_users(staff_client, user, expo, committed):
+def test_test_notification_action_sends_to_the_tokens_users(admin_client, user, expo, committed):
     token = PushToken.objects.create(user=user, token=VALID_TOKEN)
     with committed():
-        response = staff_client.post(
+        response = admin_client.post(
             admin_url("pushtoken_changelist"),
             {"action": "send_test_notification", "_selected_action": [token.pk]},
             follow=True,
@@ -219,9 +212,9 @@ def test_operator_errors_are_recorded_as_alerts(user, expo, committed):
 
 
 def test_saving_an_order_in_the_admin_says_its_notification_was_queued(
-    staff_client, order, buyer, expo
+    admin_client, order, buyer, expo
 ):
-    response = staff_client.post(
+    response = admin_client.post(
         reverse("admin:orders_order_change", args=[order.pk]),
         {"product": order.product_id, "buyer": buyer.pk, "status": "shipped"},
         follow=True,
@@ -230,7 +223,7 @@ def test_saving_an_order_in_the_admin_says_its_notification_was_queued(
     shown = [str(m) for m in response.context["messages"]]
     assert any("Notification queued for alice" in m and "has been shipped" in m for m in shown)
     # Saving without a change queues nothing, and says nothing about it.
-    response = staff_client.post(
+    response = admin_client.post(
         reverse("admin:orders_order_change", args=[order.pk]),
         {"product": order.product_id, "buyer": buyer.pk, "status": "shipped"},
         follow=True,
@@ -238,6 +231,6 @@ def test_saving_an_order_in_the_admin_says_its_notification_was_queued(
     assert not any("queued" in str(m) for m in response.context["messages"])
 
 
-def test_admin_index_links_to_the_overview(staff_client):
-    page = staff_client.get(reverse("admin:index")).content.decode()
+def test_admin_index_links_to_the_overview(admin_client):
+    page = admin_client.get(reverse("admin:index")).content.decode()
     assert admin_url("overview_changelist") in page

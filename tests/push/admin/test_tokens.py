@@ -8,25 +8,18 @@ from tests.support.api import VALID_TOKEN
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client, django_user_model):
-    admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
-    client.force_login(admin)
-    return client
-
-
-def test_token_list_masks_tokens(staff_client, user):
+def test_token_list_masks_tokens(admin_client, user):
     PushToken.objects.create(user=user, token=VALID_TOKEN)
-    response = staff_client.get("/admin/push/pushtoken/")
+    response = admin_client.get("/admin/push/pushtoken/")
     assert response.status_code == 200
     page = response.content.decode()
     assert VALID_TOKEN not in page
     assert VALID_TOKEN[:20] + "…" in page
 
 
-def test_deactivate_action(staff_client, user):
+def test_deactivate_action(admin_client, user):
     token = PushToken.objects.create(user=user, token=VALID_TOKEN)
-    response = staff_client.post(
+    response = admin_client.post(
         "/admin/push/pushtoken/",
         {"action": "deactivate_tokens", "_selected_action": [token.pk]},
         follow=True,
@@ -36,39 +29,39 @@ def test_deactivate_action(staff_client, user):
     assert token.is_active is False
 
 
-def test_notification_log_list_and_filters(staff_client, user):
+def test_notification_log_list_and_filters(admin_client, user):
     NotificationLog.objects.create(user=user, type="order", title="New Order!", body="b")
-    response = staff_client.get(
+    response = admin_client.get(
         "/admin/push/notificationlog/?type__exact=order&successful__exact=0"
     )
     assert response.status_code == 200
     assert "New Order!" in response.content.decode()
 
 
-def test_notification_preference_list(staff_client, user):
+def test_notification_preference_list(admin_client, user):
     from datetime import time
 
     from push.preferences import QuietHours, update_preferences
 
     update_preferences(user, {"message": False}, QuietHours(time(22), time(7), "Europe/Berlin"))
-    response = staff_client.get("/admin/push/notificationpreference/")
+    response = admin_client.get("/admin/push/notificationpreference/")
     assert response.status_code == 200
     assert "Europe/Berlin" in response.content.decode()
 
 
-def test_notification_page_shows_deliveries_with_masked_tokens(staff_client, user, expo, committed):
+def test_notification_page_shows_deliveries_with_masked_tokens(admin_client, user, expo, committed):
     import push
 
     PushToken.objects.create(user=user, token=VALID_TOKEN)
     with committed():
         log = push.send(user, "Hi", "There")
-    page = staff_client.get(f"/admin/push/notificationlog/{log.pk}/change/").content.decode()
+    page = admin_client.get(f"/admin/push/notificationlog/{log.pk}/change/").content.decode()
     assert VALID_TOKEN not in page
     assert VALID_TOKEN[:20] + "…" in page
     assert log.deliveries.get().ticket_id in page
 
 
-def test_deliver_again_action_retries_failed_notifications(staff_client, user, expo, committed):
+def test_deliver_again_action_retries_failed_notifications(admin_client, user, expo, committed):
     import push
 
     PushToken.objects.create(user=user, token=VALID_TOKEN)
@@ -78,7 +71,7 @@ def test_deliver_again_action_retries_failed_notifications(staff_client, user, e
     assert log.status == "failed"
     del expo.token_errors[VALID_TOKEN]  # the operator fixed the app's credentials
     with committed():
-        staff_client.post(
+        admin_client.post(
             "/admin/push/notificationlog/",
             {"action": "deliver_again", "_selected_action": [log.pk]},
         )
