@@ -1,4 +1,4 @@
-"""The push overview page: its figures, its charts, and a fixed number of queries."""
+"""The push overview page: its figures, its charts, a fixed number of queries, its link."""
 
 import re
 from datetime import timedelta
@@ -10,6 +10,7 @@ from django.utils import timezone
 from push.models import NotificationLog, OperatorAlert, PushDelivery, PushToken
 from push.overview import charts, stats
 from push.token_lifecycle import retire_tokens
+from tests.support.admin import admin_url
 from tests.support.api import VALID_TOKEN
 
 pytestmark = pytest.mark.django_db
@@ -146,3 +147,8 @@ def test_chart_escapes_labels():
         x_title="t",
     )
     assert "<script>" not in svg and "&lt;script&gt;" in svg
+
+
+def test_admin_index_links_to_the_overview(admin_client):
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert admin_url("overview_changelist") in page

@@ -1,23 +1,21 @@
-"""The admin an operator can trust: read-only records, marks, filters, deliveries, tokens."""
+"""The admin's records an operator can trust: notifications, deliveries, preferences, alerts.
+
+Read-only rows, an outcome mark and error code per notification, the list filters, masked
+tokens, and the deliver-again action.
+"""
 
 from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
-from django.urls import reverse
 from django.utils import timezone
 
 import push
-from push.api.devices import register_device
 from push.models import NotificationLog, OperatorAlert, PushDelivery, PushToken
+from tests.support.admin import admin_url
 from tests.support.api import OTHER_TOKEN, VALID_TOKEN
 
 pytestmark = pytest.mark.django_db
-
-
-def admin_url(name: str, *args) -> str:
-    """The push admin's URL by name: admin_url("pushtoken_changelist")."""
-    return reverse(f"admin:push_{name}", args=args)
 
 
 def _log(user, **fields):
@@ -145,63 +143,6 @@ def test_delivery_list_filters_masks_and_links(admin_client, user, other_user):
     assert admin_url("pushtoken_change", token.pk) in page
 
 
-def test_deactivating_by_hand_records_when_and_why(admin_client, user):
-    token = PushToken.objects.create(user=user, token=VALID_TOKEN)
-    admin_client.post(
-        admin_url("pushtoken_changelist"),
-        {"action": "deactivate_tokens", "_selected_action": [token.pk]},
-    )
-    token.refresh_from_db()
-    assert token.is_active is False
-    assert token.deactivation_reason == "by_hand"
-    assert token.deactivated_at is not None
-    admin_client.post(
-        admin_url("pushtoken_changelist"),
-        {"action": "activate_tokens", "_selected_action": [token.pk]},
-    )
-    token.refresh_from_db()
-    assert (token.is_active, token.deactivation_reason, token.deactivated_at) == (True, "", None)
-
-
-def test_test_notification_action_sends_to_the_tokens_users(admin_client, user, expo, committed):
-    token = PushToken.objects.create(user=user, token=VALID_TOKEN)
-    with committed():
-        response = admin_client.post(
-            admin_url("pushtoken_changelist"),
-            {"action": "send_test_notification", "_selected_action": [token.pk]},
-            follow=True,
-        )
-    assert expo.delivered_count(VALID_TOKEN) == 1
-    # Inside the test's transaction the row is written, then delivered at the commit.
-    assert "Test notification to 1 user(s)" in response.content.decode()
-    assert NotificationLog.objects.get(user=user).title == "Test notification"
-
-
-def test_registering_again_reactivates_and_stamps(user):
-    token = PushToken.objects.create(
-        user=user,
-        token=VALID_TOKEN,
-        is_active=False,
-        deactivated_at=timezone.now(),
-        deactivation_reason="DeviceNotRegistered",
-    )
-    before = timezone.now()
-    register_device(user, VALID_TOKEN, "ios")
-    token.refresh_from_db()
-    assert (token.is_active, token.deactivation_reason, token.deactivated_at) == (True, "", None)
-    assert token.last_registered_at >= before
-
-
-def test_expo_retiring_a_token_records_its_code(user, expo, committed):
-    PushToken.objects.create(user=user, token=VALID_TOKEN)
-    expo.token_errors[VALID_TOKEN] = "DeviceNotRegistered"
-    with committed():
-        push.send(user, "Hi", "There")
-    token = PushToken.objects.get(token=VALID_TOKEN)
-    assert (token.is_active, token.deactivation_reason) == (False, "DeviceNotRegistered")
-    assert token.deactivated_at is not None
-
-
 def test_operator_errors_are_recorded_as_alerts(user, expo, committed):
     PushToken.objects.create(user=user, token=VALID_TOKEN)
     expo.token_errors[VALID_TOKEN] = "InvalidCredentials"
@@ -211,26 +152,52 @@ def test_operator_errors_are_recorded_as_alerts(user, expo, committed):
     assert (alert.code, alert.count, alert.source) == ("InvalidCredentials", 1, "tickets")
 
 
-def test_saving_an_order_in_the_admin_says_its_notification_was_queued(
-    admin_client, order, buyer, expo
-):
-    response = admin_client.post(
-        reverse("admin:orders_order_change", args=[order.pk]),
-        {"product": order.product_id, "buyer": buyer.pk, "status": "shipped"},
-        follow=True,
+def test_notification_log_list_and_filters(admin_client, user):
+    NotificationLog.objects.create(user=user, type="order", title="New Order!", body="b")
+    response = admin_client.get(
+        "/admin/push/notificationlog/?type__exact=order&successful__exact=0"
     )
     assert response.status_code == 200
-    shown = [str(m) for m in response.context["messages"]]
-    assert any("Notification queued for alice" in m and "has been shipped" in m for m in shown)
-    # Saving without a change queues nothing, and says nothing about it.
-    response = admin_client.post(
-        reverse("admin:orders_order_change", args=[order.pk]),
-        {"product": order.product_id, "buyer": buyer.pk, "status": "shipped"},
-        follow=True,
-    )
-    assert not any("queued" in str(m) for m in response.context["messages"])
+    assert "New Order!" in response.content.decode()
 
 
-def test_admin_index_links_to_the_overview(admin_client):
-    page = admin_client.get(reverse("admin:index")).content.decode()
-    assert admin_url("overview_changelist") in page
+def test_notification_preference_list(admin_client, user):
+    from datetime import time
+
+    from push.preferences import QuietHours, update_preferences
+
+    update_preferences(user, {"message": False}, QuietHours(time(22), time(7), "Europe/Berlin"))
+    response = admin_client.get("/admin/push/notificationpreference/")
+    assert response.status_code == 200
+    assert "Europe/Berlin" in response.content.decode()
+
+
+def test_notification_page_shows_deliveries_with_masked_tokens(admin_client, user, expo, committed):
+    import push
+
+    PushToken.objects.create(user=user, token=VALID_TOKEN)
+    with committed():
+        log = push.send(user, "Hi", "There")
+    page = admin_client.get(f"/admin/push/notificationlog/{log.pk}/change/").content.decode()
+    assert VALID_TOKEN not in page
+    assert VALID_TOKEN[:20] + "…" in page
+    assert log.deliveries.get().ticket_id in page
+
+
+def test_deliver_again_action_retries_failed_notifications(admin_client, user, expo, committed):
+    import push
+
+    PushToken.objects.create(user=user, token=VALID_TOKEN)
+    expo.token_errors[VALID_TOKEN] = "InvalidCredentials"
+    with committed():
+        log = push.send(user, "Hi", "There")
+    assert log.status == "failed"
+    del expo.token_errors[VALID_TOKEN]  # the operator fixed the app's credentials
+    with committed():
+        admin_client.post(
+            "/admin/push/notificationlog/",
+            {"action": "deliver_again", "_selected_action": [log.pk]},
+        )
+    log.refresh_from_db()
+    assert (log.status, log.successful) == ("sent", True)
+    assert expo.delivered_count(VALID_TOKEN) == 1
