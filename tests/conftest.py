@@ -62,7 +62,7 @@ def expo(_expo_server, settings):
     _expo_server.access_token = None
     settings.PUSH_NOTIFICATIONS = {
         # Most tests assert what a delivery did right after it: synchronous delivery. The
-        # background mode's tests ask for it (tests/push/test_background.py).
+        # background mode's tests ask for it (tests/push/delivery/test_background.py).
         "DELIVERY": "inline",
         "EXPO_BASE_URL": _expo_server.url,
         "RETRY_BACKOFF_SECONDS": 0.01,

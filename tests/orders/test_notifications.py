@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from orders.models import Order, Payment, Review
 from push.models import NotificationLog, PushToken
@@ -298,6 +299,26 @@ def test_changing_status_in_the_admin_notifies(order, expo, committed, client, d
         )
     assert response.status_code == 302, response.content[:500]
     assert bodies(expo, BUYER_TOKEN) == ["Your order has been delivered"]
+
+
+def test_saving_an_order_in_the_admin_says_its_notification_was_queued(
+    admin_client, order, buyer, expo
+):
+    response = admin_client.post(
+        reverse("admin:orders_order_change", args=[order.pk]),
+        {"product": order.product_id, "buyer": buyer.pk, "status": "shipped"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("Notification queued for alice" in m and "has been shipped" in m for m in shown)
+    # Saving without a change queues nothing, and says nothing about it.
+    response = admin_client.post(
+        reverse("admin:orders_order_change", args=[order.pk]),
+        {"product": order.product_id, "buyer": buyer.pk, "status": "shipped"},
+        follow=True,
+    )
+    assert not any("queued" in str(m) for m in response.context["messages"])
 
 
 def test_queryset_update_sends_nothing_and_saving_each_row_is_the_alternative(

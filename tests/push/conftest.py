@@ -1,23 +1,11 @@
 """Fixtures of the push tests."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from django.utils import timezone
 
-
-class Clock:
-    """Django's idea of now (`timezone.now()`), set by the test; monotonic time is untouched."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def set(self, now: datetime) -> None:
-        self.now = now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
+from tests.support.clock import Clock
 
 
 @pytest.fixture

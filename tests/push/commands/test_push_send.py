@@ -1,4 +1,4 @@
-"""manage.py push_send and push_deliver, in-process."""
+"""manage.py push_send, in-process: to whom, progress, --dry-run, --at, bad arguments."""
 
 import io
 from datetime import UTC, datetime, timedelta
@@ -50,17 +50,6 @@ def test_push_send_errors(user, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("push_send", *args, "--title", "T", "--body", "B")
     assert not NotificationLog.objects.exists()
-
-
-def test_push_deliver_once_delivers_what_is_due(user, expo, capsys):
-    PushToken.objects.create(user=user, token="ExponentPushToken[cmd-due]")
-    NotificationLog.objects.create(user=user, title="Later", body="Now due")
-    call_command("push_deliver")
-    assert "push_deliver: 1 notification(s): 1 sent" in capsys.readouterr().out
-    assert expo.delivered_count("ExponentPushToken[cmd-due]") == 1
-    call_command("push_deliver")
-    assert "push_deliver: 0 notification(s)" in capsys.readouterr().out
-    assert expo.delivered_count("ExponentPushToken[cmd-due]") == 1
 
 
 def test_push_send_accepts_ids_usernames_emails_and_a_file(

@@ -8,7 +8,7 @@ reaches the code under attack instead of stopping at a 429.
 
 Bob's own push token is kept out of generated bodies on purpose: registering a token that
 another account holds moves that device to the caller (a phone switched accounts, see
-test_token_api.py), which is the one change to another account the API makes by design.
+tests/push/api/test_tokens.py), which is the one change to another account the API makes by design.
 """
 
 import json

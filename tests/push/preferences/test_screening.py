@@ -11,6 +11,7 @@ import push
 from push.delivery.engine import deliver_due
 from push.models import NotificationLog, PushToken
 from push.preferences import QuietHours, update_preferences
+from tests.support.devices import register_devices
 from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +25,8 @@ NIGHT_ENDS = datetime(2024, 6, 11, 5, 0, tzinfo=UTC)
 
 @pytest.fixture
 def phone(user):
-    return PushToken.objects.create(user=user, token=TOKEN)
+    [phone] = register_devices(user, TOKEN)
+    return phone
 
 
 def chat(user, committed, text="Tap to view message"):

@@ -18,6 +18,7 @@ from push.delivery.engine import deliver_due
 from push.models import NotificationLog, PushDelivery, PushToken
 from push.preferences import QuietHours, update_preferences
 from tests.support.api import INBOX_READ
+from tests.support.devices import register_devices
 from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
@@ -31,9 +32,8 @@ SLOT_END = datetime(2024, 6, 10, 12, 1, tzinfo=UTC)
 
 @pytest.fixture
 def devices(user):
-    PushToken.objects.create(user=user, token=IPHONE, device_type="ios")
-    PushToken.objects.create(user=user, token=IPAD, device_type="ios")
-    PushToken.objects.create(user=user, token=ANDROID, device_type="android")
+    register_devices(user, IPHONE, IPAD, device_type="ios")
+    register_devices(user, ANDROID, device_type="android")
 
 
 def unread(user, count, **fields):

@@ -1,24 +1,21 @@
-"""push_receipts: receipts fetched in 1000s, acted on, retried until Expo forgets them."""
+"""Receipts: fetched in 1000s, acted on, retried until Expo forgets them.
+
+The push_receipts command itself: tests/push/commands/test_push_receipts.py.
+"""
 
 import logging
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 import push
 from push.delivery.receipts import check_receipts
 from push.exceptions import BatchFailed
 from push.models import OperatorAlert, PushDelivery, PushToken
+from tests.support.devices import sent_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sent_to(user, tokens):
-    for token in tokens:
-        PushToken.objects.create(user=user, token=token)
-    return push.send(user, "Hi", "There")
 
 
 def age(seconds: float) -> None:
@@ -135,27 +132,3 @@ def test_receipts_are_fetched_in_requests_of_at_most_1000(user, expo):
     report = check_receipts()
     assert report.checked == 2101
     assert expo.stats.receipt_requests == 3
-
-
-def test_command_prints_a_summary(user, expo, capsys):
-    sent_to(user, TOKENS[:2])
-    expo.receipt_errors[TOKENS[1]] = "DeviceNotRegistered"
-    call_command("push_receipts", "--min-age", "0")
-    out = capsys.readouterr().out
-    assert "push_receipts: 2 checked: 1 ok, 1 failed" in out
-    assert "1 token(s) deactivated" in out
-    assert "DeviceNotRegistered x1" in out
-
-
-def test_command_fails_clearly_when_expo_is_down(user, expo, settings):
-    sent_to(user, TOKENS[:1])
-    settings.PUSH_NOTIFICATIONS = {
-        **settings.PUSH_NOTIFICATIONS,
-        "EXPO_BASE_URL": "http://127.0.0.1:9/--/api/v2/push",
-        "RETRY_ATTEMPTS": 1,
-    }
-    from django.core.management import CommandError
-
-    with pytest.raises(CommandError, match="CONNECTION_ERROR"):
-        call_command("push_receipts", "--min-age", "0")
-    assert PushDelivery.objects.get().receipt_status == ""

@@ -8,6 +8,7 @@ from django.utils import timezone
 import push
 from push.delivery.receipts import check_receipts
 from push.models import NotificationLog, PushDelivery, PushToken
+from tests.support.devices import register_devices
 from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,7 +19,7 @@ CALM = "ExponentPushToken[pacing-calm-bbbbbbbb]"
 
 @pytest.fixture
 def phones(user):
-    return {t: PushToken.objects.create(user=user, token=t) for t in (FAST, CALM)}
+    return {device.token: device for device in register_devices(user, FAST, CALM)}
 
 
 def receipts_now():

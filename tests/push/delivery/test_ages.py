@@ -8,8 +8,9 @@ import push
 from push.conf import max_age_of
 from push.delivery.engine import deliver_due
 from push.exceptions import PushConfigurationError
-from push.models import NotificationLog, PushToken
+from push.models import NotificationLog
 from push.preferences import QuietHours, update_preferences
+from tests.support.devices import register_devices
 from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,8 @@ NIGHT_ENDS = datetime(2024, 6, 11, 5, 0, tzinfo=UTC)
 
 @pytest.fixture
 def phone(user):
-    return PushToken.objects.create(user=user, token=TOKEN)
+    [phone] = register_devices(user, TOKEN)
+    return phone
 
 
 def test_defaults_and_overrides(settings):

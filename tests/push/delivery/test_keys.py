@@ -12,6 +12,7 @@ from orders.models import Order, Product
 from push import Notification, on_change
 from push import receivers as receivers_module
 from push.models import NotificationLog, PushToken
+from tests.support.devices import register_devices
 
 TOKEN = "ExponentPushToken[keys-phone-aaaaaaaaaa]"
 OTHER = "ExponentPushToken[keys-other-bbbbbbbbbb]"
@@ -19,8 +20,8 @@ OTHER = "ExponentPushToken[keys-other-bbbbbbbbbb]"
 
 @pytest.fixture
 def phones(user, other_user):
-    PushToken.objects.create(user=user, token=TOKEN)
-    PushToken.objects.create(user=other_user, token=OTHER)
+    register_devices(user, TOKEN)
+    register_devices(other_user, OTHER)
 
 
 @pytest.mark.django_db

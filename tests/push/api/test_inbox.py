@@ -7,8 +7,8 @@ from django.test import Client
 
 import push
 from push.models import NotificationLog, PushToken
-from tests.push.test_inbox import newest_first, notes
 from tests.support.api import INBOX, INBOX_READ, INBOX_UNREAD_COUNT, PREFERENCES
+from tests.support.inbox import newest_first, notes
 from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db

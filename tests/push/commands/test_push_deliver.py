@@ -1,4 +1,4 @@
-"""manage.py push_deliver, in-process: what it tells the operator."""
+"""manage.py push_deliver, in-process: what it delivers, what it tells the operator."""
 
 import io
 import signal
@@ -7,9 +7,22 @@ import threading
 import pytest
 from django.core.management import call_command
 
+from push.models import NotificationLog, PushToken
 from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.django_db(transaction=True)
+def test_push_deliver_once_delivers_what_is_due(user, expo, capsys):
+    PushToken.objects.create(user=user, token="ExponentPushToken[cmd-due]")
+    NotificationLog.objects.create(user=user, title="Later", body="Now due")
+    call_command("push_deliver")
+    assert "push_deliver: 1 notification(s): 1 sent" in capsys.readouterr().out
+    assert expo.delivered_count("ExponentPushToken[cmd-due]") == 1
+    call_command("push_deliver")
+    assert "push_deliver: 0 notification(s)" in capsys.readouterr().out
+    assert expo.delivered_count("ExponentPushToken[cmd-due]") == 1
 
 
 def run_loop_briefly(**options) -> tuple[str, str]:

@@ -13,6 +13,7 @@ from push.delivery.worker import Worker
 from push.digests import join_names
 from push.models import NotificationLog, PushDelivery, PushToken
 from push.preferences import QuietHours, update_preferences
+from tests.support.devices import register_devices
 from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +27,7 @@ EARLY_MORNING = NIGHT_ENDS - timedelta(minutes=40)
 
 @pytest.fixture
 def devices(user):
-    return [PushToken.objects.create(user=user, token=t) for t in (PHONE, TABLET)]
+    return register_devices(user, PHONE, TABLET)
 
 
 def chat(user, sender, thread, committed):

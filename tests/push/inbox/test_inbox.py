@@ -11,25 +11,10 @@ from django.utils import timezone
 import push
 from push import inbox
 from push.models import NotificationLog, NotificationStatus, PushToken
+from tests.support.inbox import T0, newest_first, notes
 from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
-
-T0 = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
-
-
-def notes(user, count, *, start=T0, step=timedelta(seconds=1), **fields):
-    """Write `count` inbox rows for `user`, the n-th created at start + n*step; oldest first."""
-    rows = NotificationLog.objects.bulk_create(
-        [
-            NotificationLog(user=user, title=f"n{n}", body="b", status="sent", **fields)
-            for n in range(count)
-        ]
-    )
-    for n, row in enumerate(rows):
-        row.created_at = start + n * step
-    NotificationLog.objects.bulk_update(rows, ["created_at"])
-    return rows
 
 
 def walk(user, limit, **filters):
@@ -41,10 +26,6 @@ def walk(user, limit, **filters):
         if page.next_cursor is None:
             return pages
         cursor = page.next_cursor
-
-
-def newest_first(rows):
-    return [r.pk for r in sorted(rows, key=lambda r: (r.created_at, r.pk), reverse=True)]
 
 
 # What the inbox holds.

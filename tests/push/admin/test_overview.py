@@ -1,4 +1,4 @@
-"""The push overview page: its figures, its charts, and a fixed number of queries."""
+"""The push overview page: its figures, its charts, a fixed number of queries, its link."""
 
 import re
 from datetime import timedelta
@@ -10,18 +10,12 @@ from django.utils import timezone
 from push.models import NotificationLog, OperatorAlert, PushDelivery, PushToken
 from push.overview import charts, stats
 from push.token_lifecycle import retire_tokens
+from tests.support.admin import admin_url
 from tests.support.api import VALID_TOKEN
 
 pytestmark = pytest.mark.django_db
 
 URL = reverse("admin:push_overview_changelist")
-
-
-@pytest.fixture
-def staff_client(client, django_user_model):
-    admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
-    client.force_login(admin)
-    return client
 
 
 def _history(user, copies: int, now):
@@ -72,7 +66,7 @@ def _history(user, copies: int, now):
     )
 
 
-def test_page_shows_figures_charts_and_the_last_alert(staff_client, user):
+def test_page_shows_figures_charts_and_the_last_alert(admin_client, user):
     now = timezone.now()
     NotificationLog.objects.create(user=user, title="a", body="b", status="sent")
     NotificationLog.objects.create(user=user, title="a", body="b", status="skipped")
@@ -83,7 +77,7 @@ def test_page_shows_figures_charts_and_the_last_alert(staff_client, user):
     token = PushToken.objects.create(user=user, token=VALID_TOKEN)
     retire_tokens([token.pk], "DeviceNotRegistered")
     OperatorAlert.objects.create(code="InvalidCredentials", count=3, source="tickets")
-    response = staff_client.get(URL)
+    response = admin_client.get(URL)
     assert response.status_code == 200
     page = response.content.decode()
     assert 'id="chart-hourly"' in page and 'id="chart-daily"' in page
@@ -119,16 +113,16 @@ def test_timelines_and_errors_by_code(user):
     assert codes == {("DeviceNotRegistered", "ticket"): 3, ("MessageTooBig", "receipt"): 3}
 
 
-def test_page_makes_a_fixed_number_of_queries(staff_client, user, django_assert_num_queries):
+def test_page_makes_a_fixed_number_of_queries(admin_client, user, django_assert_num_queries):
     now = timezone.now()
     _history(user, 1, now)
-    staff_client.get(URL)  # warm up: the session and the admin's caches
+    admin_client.get(URL)  # warm up: the session and the admin's caches
     # 2 (session, user) + 8 (the figures), with 5 rows or 100.
     with django_assert_num_queries(10):
-        assert staff_client.get(URL).status_code == 200
+        assert admin_client.get(URL).status_code == 200
     _history(user, 20, now)
     with django_assert_num_queries(10):
-        assert staff_client.get(URL).status_code == 200
+        assert admin_client.get(URL).status_code == 200
 
 
 def test_overview_needs_staff(client, user):
@@ -153,3 +147,8 @@ def test_chart_escapes_labels():
         x_title="t",
     )
     assert "<script>" not in svg and "&lt;script&gt;" in svg
+
+
+def test_admin_index_links_to_the_overview(admin_client):
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert admin_url("overview_changelist") in page

@@ -9,6 +9,7 @@ from django.db import transaction
 import push
 from push.delivery.engine import deliver_ids
 from push.models import NotificationLog, PushDelivery, PushToken
+from tests.support.devices import register_devices
 from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
@@ -16,12 +17,8 @@ pytestmark = pytest.mark.django_db
 TOKENS = [f"ExponentPushToken[device-{n:03d}-aaaaaaaaaaaa]" for n in range(3)]
 
 
-def devices(user, count=2, offset=0):
-    return [PushToken.objects.create(user=user, token=TOKENS[offset + n]) for n in range(count)]
-
-
 def test_send_reaches_every_active_device(user, expo, committed):
-    devices(user, 2)
+    register_devices(user, *TOKENS[:2])
     PushToken.objects.create(user=user, token="ExponentPushToken[inactive]", is_active=False)
     with committed():
         log = push.send(
@@ -60,7 +57,7 @@ def test_send_without_devices_records_why_and_sends_nothing(user, expo, committe
 
 
 def test_device_not_registered_deactivates_exactly_that_token(user, other_user, expo, committed):
-    tokens = devices(user, 3)
+    tokens = register_devices(user, *TOKENS[:3])
     expo.token_errors[TOKENS[1]] = "DeviceNotRegistered"
     with committed():
         log = push.send(user, "Hi", "There")
@@ -72,7 +69,7 @@ def test_device_not_registered_deactivates_exactly_that_token(user, other_user, 
 
 
 def test_invalid_credentials_never_touches_tokens_and_alerts(user, expo, caplog, committed):
-    devices(user, 2)
+    register_devices(user, *TOKENS[:2])
     for token in TOKENS[:2]:
         expo.token_errors[token] = "InvalidCredentials"
     with caplog.at_level(logging.ERROR, logger="push"):
@@ -87,7 +84,7 @@ def test_invalid_credentials_never_touches_tokens_and_alerts(user, expo, caplog,
 
 
 def test_http_200_with_only_error_tickets_is_not_successful(user, expo, committed):
-    devices(user, 1)
+    register_devices(user, TOKENS[0])
     expo.token_errors[TOKENS[0]] = "MessageTooBig"
     with committed():
         log = push.send(user, "Hi", "There")
@@ -95,7 +92,7 @@ def test_http_200_with_only_error_tickets_is_not_successful(user, expo, committe
 
 
 def test_no_log_or_database_field_contains_a_whole_token(user, expo, caplog, committed):
-    devices(user, 1)
+    register_devices(user, TOKENS[0])
     expo.token_errors[TOKENS[0]] = "DeviceNotRegistered"
     with caplog.at_level(logging.DEBUG):
         with committed():
@@ -108,7 +105,7 @@ def test_no_log_or_database_field_contains_a_whole_token(user, expo, caplog, com
 def test_transient_failure_stays_pending_and_retry_sends_only_unaccepted_devices(
     user, expo, committed
 ):
-    devices(user, 2)
+    register_devices(user, *TOKENS[:2])
     expo.token_errors[TOKENS[1]] = "MessageRateExceeded"
     with committed():
         log = push.send(user, "Hi", "There")
@@ -132,7 +129,7 @@ def test_retries_stop_when_the_retry_window_is_over(user, expo, settings, commit
     push_settings_update(
         settings, RETRY_FOR_SECONDS=60, RETRY_ATTEMPTS=1, MAX_AGE_SECONDS={"system": None}
     )
-    devices(user, 1)
+    register_devices(user, TOKENS[0])
     expo.fail_next("http_500", 5)
     with committed():
         log = push.send(user, "Hi", "There")
@@ -146,7 +143,7 @@ def test_retries_stop_when_the_retry_window_is_over(user, expo, settings, commit
 
 def test_an_expo_outage_of_hours_is_ridden_out(user, expo, settings, committed, clock):
     push_settings_update(settings, RETRY_ATTEMPTS=1)
-    devices(user, 1)
+    register_devices(user, TOKENS[0])
     expo.fail_next("http_500", 30)
     with committed():
         log = push.send(user, "Hi", "There")
@@ -164,7 +161,7 @@ def test_an_expo_outage_of_hours_is_ridden_out(user, expo, settings, committed, 
 
 def test_expo_outage_keeps_the_notification(user, expo, settings, committed):
     push_settings_update(settings, RETRY_ATTEMPTS=2)
-    devices(user, 1)
+    register_devices(user, TOKENS[0])
     expo.fail_next("reset", 2)
     with committed():
         log = push.send(user, "Hi", "There")
@@ -174,7 +171,7 @@ def test_expo_outage_keeps_the_notification(user, expo, settings, committed):
 
 
 def test_oversized_payload_fails_without_a_request(user, expo, committed):
-    devices(user, 1)
+    register_devices(user, TOKENS[0])
     with committed():
         log = push.send(user, "Hi", "There", data={"blob": "x" * 5000})
     assert log.status == "failed"
@@ -184,7 +181,7 @@ def test_oversized_payload_fails_without_a_request(user, expo, committed):
 
 def test_options_and_per_type_defaults(user, expo, settings, committed):
     push_settings_update(settings, TYPE_MESSAGE_OPTIONS={"message": {"channelId": "chat"}})
-    devices(user, 1)
+    register_devices(user, TOKENS[0])
     with committed():
         push.send(user, "Hi", "There", type="message", ttl=60, sound=None, badge=3)
     message = expo.delivered[0]
@@ -211,7 +208,7 @@ def test_invalid_arguments_raise_before_anything_is_written(user, kwargs, error)
 
 
 def test_send_inside_a_transaction_waits_for_commit(user, expo, django_capture_on_commit_callbacks):
-    devices(user, 1)
+    register_devices(user, TOKENS[0])
     with django_capture_on_commit_callbacks(execute=True):
         with transaction.atomic():
             log = push.send(user, "Hi", "There")
@@ -223,7 +220,7 @@ def test_send_inside_a_transaction_waits_for_commit(user, expo, django_capture_o
 
 
 def test_rolled_back_send_sends_nothing(user, expo, django_capture_on_commit_callbacks):
-    devices(user, 1)
+    register_devices(user, TOKENS[0])
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError):
             with transaction.atomic():
@@ -236,7 +233,7 @@ def test_rolled_back_send_sends_nothing(user, expo, django_capture_on_commit_cal
 
 def test_locmem_transport_fills_the_outbox(user, settings, committed):
     push_settings_update(settings, TRANSPORT="push.transports.locmem.LocmemTransport")
-    devices(user, 2)
+    register_devices(user, *TOKENS[:2])
     with committed():
         log = push.send(user, "Hi", "There")
     assert log.status == "sent"
@@ -340,8 +337,8 @@ def broken_counts(user_ids: set[int]) -> dict[int, int]:
 
 
 def test_badges_come_from_the_projects_unread_count(user, expo, settings, committed):
-    push_settings_update(settings, BADGE_COUNTS="tests.push.test_sending.unread_counts")
-    devices(user, 1)
+    push_settings_update(settings, BADGE_COUNTS="tests.push.delivery.test_sending.unread_counts")
+    register_devices(user, TOKENS[0])
     with committed():
         push.send(user, "Hi", "There")
         push.send(user, "Hi", "Again", badge=3)  # an explicit badge wins
@@ -350,15 +347,15 @@ def test_badges_come_from_the_projects_unread_count(user, expo, settings, commit
 
 def test_without_badge_counts_no_badge_is_sent(user, expo, settings, committed):
     push_settings_update(settings, BADGE_COUNTS=None)
-    devices(user, 1)
+    register_devices(user, TOKENS[0])
     with committed():
         push.send(user, "Hi", "There")
     assert "badge" not in expo.delivered[0]
 
 
 def test_a_failing_badge_count_does_not_stop_delivery(user, expo, settings, committed, caplog):
-    push_settings_update(settings, BADGE_COUNTS="tests.push.test_sending.broken_counts")
-    devices(user, 1)
+    push_settings_update(settings, BADGE_COUNTS="tests.push.delivery.test_sending.broken_counts")
+    register_devices(user, TOKENS[0])
     with committed():
         log = push.send(user, "Hi", "There")
     assert log.status == "sent"
@@ -369,7 +366,7 @@ def test_a_failing_badge_count_does_not_stop_delivery(user, expo, settings, comm
 @pytest.mark.django_db(transaction=True)
 def test_badge_counts_are_asked_once_per_chunk(many_users, expo, django_user_model, settings):
     push_settings_update(
-        settings, BATCH_SIZE=50, BADGE_COUNTS="tests.push.test_sending.unread_counts"
+        settings, BATCH_SIZE=50, BADGE_COUNTS="tests.push.delivery.test_sending.unread_counts"
     )
     BADGE_CALLS.clear()
     push.send_bulk(django_user_model.objects.filter(username__startswith="user"), "Hi", "All")

@@ -3,7 +3,8 @@
 import pytest
 
 import push
-from push.models import NotificationLog, PushToken
+from push.models import NotificationLog
+from tests.support.devices import register_devices
 
 pytestmark = pytest.mark.django_db
 
@@ -12,7 +13,8 @@ TOKEN = "ExponentPushToken[fields-phone-aaaaaaaa]"
 
 @pytest.fixture
 def phone(user):
-    return PushToken.objects.create(user=user, token=TOKEN)
+    [phone] = register_devices(user, TOKEN)
+    return phone
 
 
 def test_new_fields_arrive_at_expo(user, phone, expo, committed):

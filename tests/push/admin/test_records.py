@@ -1,0 +1,203 @@
+"""The admin's records an operator can trust: notifications, deliveries, preferences, alerts.
+
+Read-only rows, an outcome mark and error code per notification, the list filters, masked
+tokens, and the deliver-again action.
+"""
+
+from datetime import timedelta
+from urllib.parse import quote
+
+import pytest
+from django.utils import timezone
+
+import push
+from push.models import NotificationLog, OperatorAlert, PushDelivery, PushToken
+from tests.support.admin import admin_url
+from tests.support.api import OTHER_TOKEN, VALID_TOKEN
+
+pytestmark = pytest.mark.django_db
+
+
+def _log(user, **fields):
+    return NotificationLog.objects.create(**{"user": user, "title": "T", "body": "B", **fields})
+
+
+def test_notifications_cannot_be_added_edited_or_deleted(admin_client, user):
+    log = _log(user, status="sent", successful=True)
+    assert admin_client.get(admin_url("notificationlog_add")).status_code == 403
+    page = admin_client.get(admin_url("notificationlog_change", log.pk))
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    admin_client.post(
+        admin_url("notificationlog_change", log.pk),
+        {"title": "Changed", "body": "x", "status": "failed", "user": user.pk, "type": "order"},
+    )
+    log.refresh_from_db()
+    assert (log.title, log.status) == ("T", "sent")
+    assert admin_client.get(admin_url("notificationlog_delete", log.pk)).status_code == 403
+    changelist = admin_client.get(admin_url("notificationlog_changelist")).content.decode()
+    assert "delete_selected" not in changelist
+    assert "deliver_again" in changelist
+
+
+def test_deliveries_cannot_be_added_edited_or_deleted(admin_client, user):
+    log = _log(user, status="sent")
+    delivery = PushDelivery.objects.create(notification=log, token=VALID_TOKEN, status="accepted")
+    assert admin_client.get(admin_url("pushdelivery_add")).status_code == 403
+    assert admin_client.get(admin_url("pushdelivery_delete", delivery.pk)).status_code == 403
+    page = admin_client.get(admin_url("pushdelivery_change", delivery.pk)).content.decode()
+    assert VALID_TOKEN not in page
+
+
+def test_list_marks_each_outcome_distinctly_and_shows_the_error(admin_client, user):
+    later = timezone.now() + timedelta(hours=1)
+    _log(user, status="sent", successful=True)
+    _log(user, status="failed", error_message="InvalidCredentials (1 device): bad key")
+    _log(user, status="skipped", error_message="TypeDisabled: the user switched off order")
+    _log(user, status="pending", next_attempt_at=later, error_message="QuietHours: held until")
+    _log(user, status="pending")
+    page = admin_client.get(admin_url("notificationlog_changelist")).content.decode()
+    for outcome in ("sent", "failed", "skipped", "held", "pending"):
+        assert f"push-mark-{outcome}" in page, outcome
+    assert "<code>InvalidCredentials</code>" in page
+    assert "<code>TypeDisabled</code>" in page
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("outcome=held", {"held"}),
+        ("outcome=pending", {"due"}),
+        ("outcome=skipped", {"skipped", "no-device"}),
+        ("error_code=DeviceNotRegistered", {"dead", "two-codes"}),
+        ("error_code=MessageTooBig", {"two-codes"}),
+        ("error_code=NoActiveDevices", {"no-device"}),
+        ("error_code=TypeDisabled", {"skipped"}),
+        ("type__exact=payment", {"dead"}),
+    ],
+)
+def test_filters(admin_client, user, query, expected):
+    later = timezone.now() + timedelta(hours=1)
+    _log(user, title="held", status="pending", next_attempt_at=later)
+    _log(user, title="due", status="pending")
+    _log(user, title="skipped", status="skipped", error_message="TypeDisabled: off")
+    _log(user, title="no-device", status="skipped", error_message="User has no active device.")
+    _log(
+        user,
+        title="dead",
+        type="payment",
+        status="failed",
+        error_message="DeviceNotRegistered (1 device): gone",
+    )
+    _log(
+        user,
+        title="two-codes",
+        status="failed",
+        error_message="MessageTooBig (2 devices): big; DeviceNotRegistered (1 device): gone",
+    )
+    response = admin_client.get(admin_url("notificationlog_changelist") + f"?{query}")
+    assert response.status_code == 200
+    shown = {row.title for row in response.context["cl"].result_list}
+    assert shown == expected
+
+
+def test_delivery_list_filters_masks_and_links(admin_client, user, other_user):
+    token = PushToken.objects.create(user=user, token=VALID_TOKEN, device_type="ios")
+    other = PushToken.objects.create(user=other_user, token=OTHER_TOKEN, device_type="android")
+    log = _log(user, status="failed")
+    other_log = _log(other_user, status="sent")
+    dead = PushDelivery.objects.create(
+        notification=log,
+        push_token=token,
+        token=VALID_TOKEN,
+        status="failed",
+        error="DeviceNotRegistered",
+    )
+    receipt = PushDelivery.objects.create(
+        notification=other_log,
+        push_token=other,
+        token=OTHER_TOKEN,
+        status="accepted",
+        ticket_id="t-1",
+        receipt_status="error",
+        receipt_error="MessageTooBig",
+    )
+
+    def shown(query):
+        response = admin_client.get(admin_url("pushdelivery_changelist") + f"?{query}")
+        assert response.status_code == 200
+        return {row.pk for row in response.context["cl"].result_list}
+
+    assert shown("") == {dead.pk, receipt.pk}
+    assert shown("ticket_error=DeviceNotRegistered") == {dead.pk}
+    assert shown("receipt_error=MessageTooBig") == {receipt.pk}
+    assert shown("receipt_error=*") == {receipt.pk}
+    assert shown("push_token__device_type__exact=ios") == {dead.pk}
+    assert shown("q=bob") == {receipt.pk}
+    since = quote((timezone.now() - timedelta(days=1)).isoformat())
+    assert shown(f"created_at__gte={since}") == {dead.pk, receipt.pk}
+    page = admin_client.get(admin_url("pushdelivery_changelist")).content.decode()
+    assert VALID_TOKEN not in page and OTHER_TOKEN not in page
+    assert VALID_TOKEN[:20] + "…" in page
+    assert admin_url("notificationlog_change", log.pk) in page
+    assert admin_url("pushtoken_change", token.pk) in page
+
+
+def test_operator_errors_are_recorded_as_alerts(user, expo, committed):
+    PushToken.objects.create(user=user, token=VALID_TOKEN)
+    expo.token_errors[VALID_TOKEN] = "InvalidCredentials"
+    with committed():
+        push.send(user, "Hi", "There")
+    alert = OperatorAlert.objects.get()
+    assert (alert.code, alert.count, alert.source) == ("InvalidCredentials", 1, "tickets")
+
+
+def test_notification_log_list_and_filters(admin_client, user):
+    NotificationLog.objects.create(user=user, type="order", title="New Order!", body="b")
+    response = admin_client.get(
+        "/admin/push/notificationlog/?type__exact=order&successful__exact=0"
+    )
+    assert response.status_code == 200
+    assert "New Order!" in response.content.decode()
+
+
+def test_notification_preference_list(admin_client, user):
+    from datetime import time
+
+    from push.preferences import QuietHours, update_preferences
+
+    update_preferences(user, {"message": False}, QuietHours(time(22), time(7), "Europe/Berlin"))
+    response = admin_client.get("/admin/push/notificationpreference/")
+    assert response.status_code == 200
+    assert "Europe/Berlin" in response.content.decode()
+
+
+def test_notification_page_shows_deliveries_with_masked_tokens(admin_client, user, expo, committed):
+    import push
+
+    PushToken.objects.create(user=user, token=VALID_TOKEN)
+    with committed():
+        log = push.send(user, "Hi", "There")
+    page = admin_client.get(f"/admin/push/notificationlog/{log.pk}/change/").content.decode()
+    assert VALID_TOKEN not in page
+    assert VALID_TOKEN[:20] + "…" in page
+    assert log.deliveries.get().ticket_id in page
+
+
+def test_deliver_again_action_retries_failed_notifications(admin_client, user, expo, committed):
+    import push
+
+    PushToken.objects.create(user=user, token=VALID_TOKEN)
+    expo.token_errors[VALID_TOKEN] = "InvalidCredentials"
+    with committed():
+        log = push.send(user, "Hi", "There")
+    assert log.status == "failed"
+    del expo.token_errors[VALID_TOKEN]  # the operator fixed the app's credentials
+    with committed():
+        admin_client.post(
+            "/admin/push/notificationlog/",
+            {"action": "deliver_again", "_selected_action": [log.pk]},
+        )
+    log.refresh_from_db()
+    assert (log.status, log.successful) == ("sent", True)
+    assert expo.delivered_count(VALID_TOKEN) == 1
