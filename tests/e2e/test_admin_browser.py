@@ -140,7 +140,8 @@ def test_operator_changes_an_order_and_follows_its_notification(
     page.fill("#id_username", "root")
     page.fill("#id_password", "pw-root-123")
     page.click("input[type=submit]")
-    page.wait_for_selector("#push-overview-link")
+    overview_url = reverse("admin:push_overview_changelist")
+    page.wait_for_selector(f'#content-main a[href="{overview_url}"]')
 
     # Ship the order: the admin says the notification was queued, and Expo gets it.
     page.goto(live_server.url + reverse("admin:orders_order_change", args=[order.pk]))
@@ -172,9 +173,9 @@ def test_operator_changes_an_order_and_follows_its_notification(
     page.goto(live_server.url + reverse("admin:push_pushdelivery_changelist") + "?q=alice")
     assert page.locator("#result_list tbody tr", has_text="Order Update").count() == 1
 
-    # The overview, from the admin index: this hour's "sent" bar counts it.
+    # The overview, from the admin index's app list: this hour's "sent" bar counts it.
     page.goto(live_server.url + reverse("admin:index"))
-    page.click("#push-overview-link a")
+    page.click(f'#content-main a[href="{overview_url}"]')
     page.wait_for_selector("#chart-hourly")
     this_hour = f"{timezone.localtime():%H}:00"
     bar = page.locator(f'#chart-hourly rect[data-series="sent"][data-category="{this_hour}"]')
