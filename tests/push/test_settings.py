@@ -1,5 +1,9 @@
 """PUSH_NOTIFICATIONS: defaults in one place, unknown keys are an error."""
 
+import ast
+import re
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
@@ -51,3 +55,23 @@ def test_a_malformed_max_age_is_a_configuration_error(settings, ages):
 
     settings.PUSH_NOTIFICATIONS = {**settings.PUSH_NOTIFICATIONS, "MAX_AGE_SECONDS": ages}
     assert [m.id for m in run_checks() if m.id.startswith("push.")] == [E009_INVALID_MAX_AGE]
+
+
+def documented_defaults(text: str) -> dict[str, object]:
+    """The settings table of README.md: {key: default}, the defaults read as Python."""
+    documented = {}
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+        if len(cells) < 3 or not re.fullmatch(r"`[A-Z_]+`(, `[A-Z_]+`)*", cells[0]):
+            continue
+        keys = re.findall(r"`([A-Z_]+)`", cells[0])
+        literals = re.findall(r"`([^`]*)`", cells[1])[: len(keys)]
+        for key, literal in zip(keys, literals, strict=True):
+            documented[key] = ast.literal_eval(literal)
+    return documented
+
+
+def test_every_setting_is_documented_with_its_default():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    documented = documented_defaults(readme.split("| key | default | meaning |", 1)[1])
+    assert documented == DEFAULTS
