@@ -45,8 +45,8 @@ def seed_held(users: int, held: int) -> None:
     from django.db import transaction
     from django.utils import timezone
 
+    from push.delivery.screening import QUIET_HOURS
     from push.models import NotificationLog, PushToken
-    from push.preferences.screening import QUIET_HOURS
 
     user_model = get_user_model()
     due = timezone.now()

@@ -182,8 +182,16 @@ class NotificationLogAdmin(ReadOnlyAdmin):
         description="Deliver again now (pending and failed ones)", permissions=["deliver"]
     )
     def deliver_again(self, request: HttpRequest, queryset: QuerySet[NotificationLog]) -> None:
-        count = redeliver(queryset.values_list("pk", flat=True))
-        self.message_user(request, f"{count} notification(s) queued.", messages.SUCCESS)
+        selected = list(queryset.values_list("pk", flat=True))
+        count = redeliver(selected)
+        left = len(selected) - count
+        text = f"{count} notification(s) queued."
+        if left:
+            text += (
+                f" {left} left alone: sent or skipped already, or refused for their size "
+                "(they would fail again)."
+            )
+        self.message_user(request, text, messages.SUCCESS if not left else messages.WARNING)
 
 
 @admin.register(NotificationPreference)

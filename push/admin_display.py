@@ -7,10 +7,10 @@ models' QuerySet methods. Nothing here is a second list of either.
 from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from push import clock
 from push.errors import DELIVERY_CODES, NOTIFICATION_CODES
 from push.states import Outcome
 
@@ -48,7 +48,7 @@ class OutcomeFilter(admin.SimpleListFilter):
         value = self.value()
         if value not in Outcome.values:
             return None
-        return queryset.with_outcome(value, timezone.now())
+        return queryset.with_outcome(value, clock.now())
 
 
 class NotificationErrorFilter(admin.SimpleListFilter):

@@ -18,8 +18,7 @@ devices only: Android launchers count for themselves) and the payload (`badge` a
 import math
 from datetime import UTC, datetime, timedelta
 
-from django.utils import timezone
-
+from push import clock
 from push.conf import push_settings
 from push.models import NotificationLog, NotificationType, PushToken
 
@@ -57,7 +56,7 @@ def schedule_update(user_id: int) -> bool:
     ios = PushToken.objects.active().ios().filter(user_id=user_id)
     if not ios.exists():
         return False
-    now = timezone.now()
+    now = clock.now()
     slot = math.floor((now - _EPOCH).total_seconds() / seconds)
     row = NotificationLog(
         user_id=user_id,

@@ -22,12 +22,16 @@ DEFAULTS: dict[str, Any] = {
     # go to Celery workers.
     "DELIVERY": BACKGROUND,
     # background mode: notification ids the hand-off queue holds (what does not fit stays
-    # pending for the due-poll), seconds between claims of what is due (retries, held
-    # notifications, leftovers of dead processes), and the longest a normal exit waits
-    # for the thread to deliver what it was handed.
+    # pending for the due-poll), seconds between looks for what is due (retries, held
+    # notifications, leftovers of dead processes, receipts) while there is work, and the
+    # longest a normal exit waits for the thread to deliver what it was handed.
     "BACKGROUND_QUEUE_SIZE": 10_000,
     "BACKGROUND_POLL_SECONDS": 5.0,
     "BACKGROUND_FLUSH_SECONDS": 10.0,
+    # While nothing is due, the background thread and `push_deliver --loop` look less and
+    # less often, at most this many seconds apart (never later than the next known due
+    # time): an idle process costs the database about a transaction a minute.
+    "IDLE_POLL_SECONDS": 60.0,
     # Dotted path of the transport class (see push/transports/).
     "TRANSPORT": "push.transports.expo.ExpoTransport",
     "EXPO_BASE_URL": "https://exp.host/--/api/v2/push",
@@ -92,11 +96,14 @@ DEFAULTS: dict[str, Any] = {
     "TEST_ENDPOINT_ENABLED": True,
     # Non-urgent notifications a user receives in any hour; the rest wait (None: no cap).
     "MAX_NOTIFICATIONS_PER_HOUR": 20,
-    # Retention (push_prune): notifications older than this many days are deleted with their
-    # deliveries, PRUNE_BATCH_SIZE per transaction; tokens not registered again for
-    # STALE_TOKEN_DAYS are deactivated as "stale". None keeps them for ever.
+    # Retention (push_prune): notifications and operator alerts older than this many days are
+    # deleted (notifications with their deliveries), PRUNE_BATCH_SIZE per transaction;
+    # tokens not registered again for STALE_TOKEN_DAYS are deactivated as "stale", and
+    # tokens inactive for INACTIVE_TOKEN_DAYS are deleted (their delivery rows keep the
+    # token's text). None keeps them for ever.
     "RETENTION_DAYS": 90,
     "STALE_TOKEN_DAYS": 270,
+    "INACTIVE_TOKEN_DAYS": 90,
     "PRUNE_BATCH_SIZE": 1000,
     # A device whose receipt says MessageRateExceeded is skipped for this long, doubling
     # with each repeat (at most a day); a clean receipt ends the doubling.

@@ -5,14 +5,19 @@ most one push per type: "3 new messages" / "From Bob, Ann and 1 more". Its `data
 newest item's, plus `type`, `count` and `notificationIds`, so the app opens the right
 screen and can mark every item it covers. Each item keeps its own row (the inbox lists
 them all) and gets the digest's tickets.
+
+A digest always fits MAX_PAYLOAD_BYTES (and so Apple's and Google's 4 KiB): what gives way
+is the quoted body first (down to a line), then the oldest ids of the list, then the rest
+of the body, then the newest item's own data; never the count.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from push.conf import push_settings
 from push.models import NotificationLog
-from push.payloads import at_delivery, build_payload
+from push.payloads import at_delivery, build_payload, payload_size
 
 # How a digest counts its items, per type: (one, many).
 NOUNS = {
@@ -29,6 +34,9 @@ SENDER_KEY = "senderName"
 NAMES_SHOWN = 2
 # notificationIds lists at most this many items (the newest): a push has 4 KiB in all.
 IDS_LISTED = 100
+# The quoted body is cut to this many characters before any id leaves the list.
+BODY_KEPT = 80
+ELLIPSIS = "…"
 # Fields of the newest item's message that would be wrong for a digest.
 _NOT_FOR_DIGESTS = ("subtitle", "collapseId", "tag", "ttl", "richContent")
 
@@ -52,14 +60,59 @@ class Digest:
             own = {k: v for k, v in lead.options.items() if k not in _NOT_FOR_DIGESTS}
             options = at_delivery(lead, own, badges, now)
             title, body = texts(self.members)
-            data = {
-                **(lead.data or {}),
-                "type": lead.type,
-                "count": len(self.members),
-                "notificationIds": [str(m.pk) for m in self.members[:IDS_LISTED]],
-            }
+            ids = [str(m.pk) for m in self.members[:IDS_LISTED]]
+            body, data = fit(lead, title, body, ids, len(self.members))
             self._payload = build_payload(lead.pk, title, body, data, options)
         return self._payload
+
+
+def fit(
+    lead: NotificationLog, title: str, body: str, ids: list[str], count: int
+) -> tuple[str, dict[str, Any]]:
+    """Return the body and data of a digest, cut to fit MAX_PAYLOAD_BYTES."""
+    limit = push_settings.MAX_PAYLOAD_BYTES
+    own = dict(lead.data or {})
+
+    def data_with(listed: list[str], extra: dict[str, Any]) -> dict[str, Any]:
+        return {**extra, "type": lead.type, "count": count, "notificationIds": listed}
+
+    def size(text: str, listed: list[str], extra: dict[str, Any]) -> int:
+        # As sent: build_payload adds the lead's notificationId to the data.
+        data = {**data_with(listed, extra), "notificationId": str(lead.pk)}
+        return payload_size(title, text, data)
+
+    if size(body, ids, own) <= limit:
+        return body, data_with(ids, own)
+    body = _cut(body, lambda text: size(text, ids, own) <= limit, keep=BODY_KEPT)
+    if size(body, ids, own) > limit:
+        kept = _longest(len(ids), lambda n: size(body, ids[:n], own) <= limit)
+        ids = ids[:kept]
+    if size(body, ids, own) > limit:
+        body = _cut(body, lambda text: size(text, ids, own) <= limit, keep=0)
+    if size(body, ids, own) > limit:
+        own = {}  # the newest item's own data is all that is left to give way
+    return body, data_with(ids, own)
+
+
+def _cut(text: str, fits, *, keep: int) -> str:
+    """Return `text` cut (with an ellipsis) to the longest prefix that fits, not below `keep`."""
+    if fits(text) or len(text) <= keep:
+        return text
+    length = _longest(len(text) - 1, lambda n: fits(text[:n] + ELLIPSIS))
+    length = max(length, keep)
+    return text[:length] + ELLIPSIS if length else ""
+
+
+def _longest(most: int, fits) -> int:
+    """Return the largest n in 0..most for which `fits(n)` holds (0 if none does)."""
+    low, high = 0, most
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def texts(members: list[NotificationLog]) -> tuple[str, str]:

@@ -56,7 +56,8 @@ PAYLOAD_TOO_LARGE = "PayloadTooLarge"  # refused before sending: it would be Mes
 NO_DEVICES = "NoActiveDevices"
 DEVICE_PAUSED = "DevicePaused"  # skipped: the device was pushed too fast (MessageRateExceeded)
 
-# The screening's reasons (push.preferences.screening): skipped for good, or held for later.
+# The screening's reasons (push.delivery.screening): skipped for good, or held for later.
+READ_IN_APP = "ReadInApp"  # read in the in-app inbox before its push went out
 EXPIRED = "Expired"
 TYPE_DISABLED = "TypeDisabled"
 QUIET_HOURS = "QuietHours"
@@ -96,6 +97,7 @@ RULES: dict[str, ErrorRule] = {
     PAYLOAD_TOO_LARGE: _RECORD,
     NO_DEVICES: _RECORD,
     DEVICE_PAUSED: _RECORD,
+    READ_IN_APP: _RECORD,
     EXPIRED: _RECORD,
     TYPE_DISABLED: _RECORD,
     QUIET_HOURS: _RECORD,
@@ -104,7 +106,7 @@ RULES: dict[str, ErrorRule] = {
 
 # Where each code can be recorded, for the admin's filters: a notification's error message
 # (any code), and a delivery row's ticket or receipt error (codes of Expo's answers).
-SCREENING_CODES = (EXPIRED, TYPE_DISABLED, QUIET_HOURS, HOURLY_CAP)
+SCREENING_CODES = (READ_IN_APP, EXPIRED, TYPE_DISABLED, QUIET_HOURS, HOURLY_CAP)
 NOTIFICATION_CODES = tuple(sorted(RULES, key=str.lower))
 DELIVERY_CODES = tuple(
     sorted(
@@ -112,6 +114,9 @@ DELIVERY_CODES = tuple(
         key=str.lower,
     )
 )
+
+# A notification refused for its own content: sending it again would fail again.
+NEVER_SENDABLE = (PAYLOAD_TOO_LARGE, MESSAGE_TOO_BIG)
 
 # The error message of a notification that had no device to go to.
 NO_DEVICES_MESSAGE = "User has no active device."

@@ -16,14 +16,17 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 
 from push.conf import BACKGROUND, INLINE, push_settings
 from push.delivery import background
 from push.delivery.claims import new_lease
 from push.delivery.engine import DeliveryReport, deliver, deliver_ids
+from push.errors import NEVER_SENDABLE
 from push.models import NotificationLog, NotificationStatus
 from push.notification import Notification
+from push.querysets import error_code_q
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +61,8 @@ def add(notification: Notification, using: str = DEFAULT_DB_ALIAS) -> Notificati
     """
     now = not connections[using].in_atomic_block and delivery_mode() == INLINE
     row = notification.row()
+    if not notification.recipient_loaded:
+        refuse_missing_users([row.user_id], using)
     if now and row.status == NotificationStatus.PENDING:
         # Delivered now: born claimed, so no due-poll (a background thread, a worker) takes
         # it between the INSERT and our own claim.
@@ -70,6 +75,32 @@ def add(notification: Notification, using: str = DEFAULT_DB_ALIAS) -> Notificati
         else:
             deliver_after_commit(rows=[row], using=using)
     return row
+
+
+def refuse_missing_users(user_ids: list[int], using: str = DEFAULT_DB_ALIAS) -> None:
+    """Raise ValueError naming the ids among `user_ids` that name no user; write nothing.
+
+    Before any row is written: a row for a user that does not exist would fail the
+    caller's commit (foreign keys are checked then), taking the caller's own work with it.
+    One query per BATCH_SIZE ids.
+    """
+    missing = missing_users(user_ids, using)
+    if missing:
+        shown = ", ".join(str(pk) for pk in missing[:20])
+        more = f" and {len(missing) - 20} more" if len(missing) > 20 else ""
+        raise ValueError(f"No user with id {shown}{more}: nothing was sent.")
+
+
+def missing_users(user_ids: list[int], using: str = DEFAULT_DB_ALIAS) -> list[int]:
+    """Return the ids among `user_ids` that name no user, in their order."""
+    users = get_user_model()._default_manager.using(using)
+    size = push_settings.BATCH_SIZE
+    wanted = list(dict.fromkeys(user_ids))
+    found: set = set()
+    for start in range(0, len(wanted), size):
+        chunk = wanted[start : start + size]
+        found.update(users.filter(pk__in=chunk).values_list("pk", flat=True))
+    return [pk for pk in wanted if pk not in found]
 
 
 def write(row: NotificationLog, using: str = DEFAULT_DB_ALIAS) -> tuple[NotificationLog, bool]:
@@ -155,15 +186,18 @@ def _written_ids(
 def redeliver(ids: Iterable[int]) -> int:
     """Put these failed or pending notifications back in the outbox, due now; return how many.
 
-    Only devices without an accepted ticket get them again.
+    Only devices without an accepted ticket get them again (the attempts are kept: they
+    tell delivery to look for the devices that accepted). Notifications that can never be
+    sent (too large for Apple and Google: PayloadTooLarge, MessageTooBig) are left alone.
     """
-    ids = list(
-        NotificationLog.objects.filter(
-            pk__in=list(ids), status__in=[NotificationStatus.PENDING, NotificationStatus.FAILED]
-        ).values_list("pk", flat=True)
+    sendable = NotificationLog.objects.filter(
+        pk__in=list(ids), status__in=[NotificationStatus.PENDING, NotificationStatus.FAILED]
     )
+    for code in NEVER_SENDABLE:
+        sendable = sendable.exclude(error_code_q(code))
+    ids = list(sendable.values_list("pk", flat=True))
     NotificationLog.objects.filter(pk__in=ids).update(
-        status=NotificationStatus.PENDING, next_attempt_at=None, attempts=0
+        status=NotificationStatus.PENDING, next_attempt_at=None
     )
     deliver_after_commit(ids=ids)
     return len(ids)

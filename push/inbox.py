@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
 
-from push import badges
+from push import badges, clock
 from push.models import NotificationLog, NotificationType
 
 MAX_PAGE_SIZE = 100
@@ -169,7 +168,7 @@ def mark_read(user, ids: Iterable[int] | None = None, *, all: bool = False) -> i
         if not wanted:
             return 0
         rows = rows.filter(id__in=wanted)
-    marked = rows.update(read_at=timezone.now())
+    marked = rows.update(read_at=clock.now())
     if marked:
         badges.schedule_update(_pk(user))
     return marked

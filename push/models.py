@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from push import clock
 from push.querysets import NotificationQuerySet, PushDeliveryQuerySet, PushTokenQuerySet
 from push.states import DeliveryStatus, DeviceType, NotificationStatus, ReceiptStatus
 from push.tokens import mask_token
@@ -86,7 +87,8 @@ class NotificationLog(models.Model):
     successful = models.BooleanField(default=False)
     # The last error, also while the notification is still pending a retry.
     error_message = models.TextField(null=True, blank=True)  # noqa: DJ001 (the guide's field)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # The database's time (push.clock), like every time that due times are compared with.
+    created_at = models.DateTimeField(default=clock.now)
     # Delivery state: the log row is also the outbox entry that workers deliver from.
     status = models.CharField(
         max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
@@ -113,6 +115,9 @@ class NotificationLog(models.Model):
     # The notification whose push carried this one (a digest's newest item, itself
     # included); None when it was pushed on its own.
     pushed_with = models.BigIntegerField(null=True, blank=True)
+    # When quiet hours or the hourly cap let it go: its maximum age counts from then
+    # (push.freshness), so what the user asked for later is not dropped as stale.
+    released_at = models.DateTimeField(null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 
@@ -146,7 +151,7 @@ class NotificationLog(models.Model):
             ),
             # Retention (push_prune) and the overview's time windows.
             models.Index(fields=["created_at"], name="push_log_created"),
-            # The hourly cap counts each user's recent sends (push.preferences.screening).
+            # The hourly cap counts each user's recent sends (push.delivery.screening).
             models.Index(fields=["user", "status", "updated_at"], name="push_log_user_sent"),
         ]
 
@@ -174,7 +179,7 @@ class PushDelivery(models.Model):
     )
     receipt_error = models.CharField(max_length=64, blank=True, default="")
     receipt_checked_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = PushDeliveryQuerySet.as_manager()
@@ -263,7 +268,7 @@ class OperatorAlert(models.Model):
     # "receipts", or "request" (a whole request refused, e.g. fetching receipts).
     source = models.CharField(max_length=16)
     message = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(default=clock.now, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]

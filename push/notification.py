@@ -72,6 +72,11 @@ class Notification:
         """Whether Apple and Google would refuse this notification for its size."""
         return self._row_fields.get("status") == NotificationStatus.FAILED  # type: ignore[attr-defined]
 
+    @property
+    def recipient_loaded(self) -> bool:
+        """Whether `to` is a user read from the database (no need to check that it exists)."""
+        return isinstance(self.to, Model) and not self.to._state.adding
+
     def recipient_id(self) -> int:
         """Return the primary key of the recipient."""
         if self.to is None:

@@ -2,18 +2,18 @@
 
 import json
 import logging
-import math
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from push import clock
 from push.badges import is_badge_update
-from push.conf import max_age_of, push_settings
+from push.conf import push_settings
 from push.exceptions import PushConfigurationError
+from push.freshness import seconds_left
 from push.models import NotificationLog
 from push.validation import check_expo_fields
 
@@ -104,7 +104,7 @@ def payload_for(
     """
     cached = getattr(notification, "_push_payload", None)
     if cached is None:
-        options = at_delivery(notification, notification.options, badges, now or timezone.now())
+        options = at_delivery(notification, notification.options, badges, now or clock.now())
         cached = build_payload(
             notification.pk, notification.title, notification.body, notification.data, options
         )
@@ -137,14 +137,6 @@ def at_delivery(
 def forget_payload(notification: NotificationLog) -> None:
     """Drop the payload cached on a row by an earlier delivery (its ttl and badge age)."""
     notification.__dict__.pop("_push_payload", None)
-
-
-def seconds_left(notification: NotificationLog, now: datetime) -> int | None:
-    """Return the whole seconds (at least 1) a notification has left to be worth pushing."""
-    age = max_age_of(notification.type)
-    if age is None or notification.created_at is None:
-        return None
-    return max(1, math.floor((notification.created_at + age - now).total_seconds()))
 
 
 def badge_counts(user_ids: set[int]) -> dict[int, int]:

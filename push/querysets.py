@@ -6,7 +6,7 @@ session manager and django-push-notifications' `DeviceQuerySet` do. The `Q` buil
 public too, for aggregates that count several of them in one query.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Case, CharField, Count, F, Min, Q, QuerySet, Value, When
@@ -90,6 +90,22 @@ class NotificationQuerySet(QuerySet):
     def with_error_code(self, code: str) -> "NotificationQuerySet":
         return self.filter(error_code_q(code))
 
+    def next_due(self, now: datetime) -> datetime | None:
+        """Return when the outbox next has work: now, a later time, or None (one query).
+
+        Due now when a row is claimable; else the earliest of the waiting rows' due times
+        and the leases that run out (a dead worker's rows come back then).
+        """
+        figures = self.filter(PENDING).aggregate(
+            claimable=Count("id", filter=due_q(now) & unleased_q(now)),
+            waiting=Min("next_attempt_at", filter=waiting_q(now) & unleased_q(now)),
+            lease_ends=Min("locked_until", filter=~unleased_q(now)),
+        )
+        if figures["claimable"]:
+            return now
+        times = [figures["waiting"], figures["lease_ends"]]
+        return min((time for time in times if time is not None), default=None)
+
     def outbox_figures(self, now: datetime) -> dict[str, Any]:
         """Return `due`, `waiting` and the `oldest` pending row's creation (one query)."""
         return self.filter(PENDING).aggregate(
@@ -109,6 +125,34 @@ class PushDeliveryQuerySet(QuerySet):
     def awaiting_receipt(self) -> "PushDeliveryQuerySet":
         """Accepted tickets whose receipt was not recorded yet."""
         return self.filter(status=DeliveryStatus.ACCEPTED, receipt_status="").exclude(ticket_id="")
+
+    def due_for_receipt(
+        self, now: datetime, min_age: timedelta, asked_again_after: timedelta | None = None
+    ) -> "PushDeliveryQuerySet":
+        """Tickets old enough to ask Expo for their receipt.
+
+        With `asked_again_after`, a ticket Expo had no receipt for yet is asked again only
+        that long after; without, at every call.
+        """
+        rows = self.awaiting_receipt().filter(updated_at__lte=now - min_age)
+        if asked_again_after is None:
+            return rows
+        return rows.filter(
+            Q(receipt_checked_at__isnull=True) | Q(receipt_checked_at__lte=now - asked_again_after)
+        )
+
+    def next_receipt_due(self, min_age: timedelta, asked_again_after: timedelta) -> datetime | None:
+        """Return when a ticket next comes due for its receipt, or None (one query)."""
+        figures = self.awaiting_receipt().aggregate(
+            new=Min("updated_at", filter=Q(receipt_checked_at__isnull=True)),
+            asked=Min("receipt_checked_at"),
+        )
+        times = []
+        if figures["new"] is not None:
+            times.append(figures["new"] + min_age)
+        if figures["asked"] is not None:
+            times.append(figures["asked"] + asked_again_after)
+        return min(times, default=None)
 
     def receipt_figures(self) -> dict[str, Any]:
         """Return how many tickets await a receipt, and since when (one query)."""

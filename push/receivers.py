@@ -301,6 +301,8 @@ def _record(declaration: Declaration, instance: Model, change: Change, using: st
         batch.notes[key] = (None, started_from)
         return
     row = notification.row()
+    if not notification.recipient_loaded:
+        handoff.refuse_missing_users([row.user_id], using)
     if row_pk is not None and not notification.key:
         if earlier.update(user_id=row.user_id, **notification.row_fields()):
             return

@@ -2,9 +2,11 @@
 
 `prune()` deletes notifications created more than RETENTION_DAYS ago, with their
 deliveries, PRUNE_BATCH_SIZE at a time, each batch in its own short transaction: sends go
-on meanwhile, and no transaction ever holds many locks or a long snapshot. Then it
-deactivates the active tokens that the app has not registered again for STALE_TOKEN_DAYS
-(Firebase considers a token stale after 270 days), with the reason "stale".
+on meanwhile, and no transaction ever holds many locks or a long snapshot; operator alerts
+older than RETENTION_DAYS go too. Then it deactivates the active tokens that the app has
+not registered again for STALE_TOKEN_DAYS (Firebase considers a token stale after 270
+days), with the reason "stale", and deletes the tokens deactivated more than
+INACTIVE_TOKEN_DAYS ago (a device that registers again later simply gets a new row).
 `manage.py push_prune` and the daily Celery beat task `push.prune` call it.
 """
 
@@ -13,11 +15,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.utils import timezone
 
+from push import clock
 from push.conf import push_settings
 from push.exceptions import PushConfigurationError
-from push.models import NotificationLog, PushDelivery, PushToken
+from push.models import NotificationLog, OperatorAlert, PushDelivery, PushToken
 from push.token_lifecycle import DeactivationReason, retire_tokens
 
 
@@ -26,14 +28,21 @@ class PruneReport:
     dry_run: bool
     notifications_before: datetime | None
     tokens_registered_before: datetime | None
+    tokens_deactivated_before: datetime | None = None
     notifications: int = 0
     deliveries: int = 0
+    alerts: int = 0
     stale_tokens: int = 0
+    deleted_tokens: int = 0
     batches: int = 0
 
     def as_dict(self) -> dict:
         report = asdict(self)
-        for key in ("notifications_before", "tokens_registered_before"):
+        for key in (
+            "notifications_before",
+            "tokens_registered_before",
+            "tokens_deactivated_before",
+        ):
             report[key] = report[key].isoformat() if report[key] else None
         return report
 
@@ -45,8 +54,9 @@ class PruneReport:
             parts.append("notifications kept for ever (RETENTION_DAYS is None)")
         else:
             parts.append(
-                f"{verb} {self.notifications} notification(s) and {self.deliveries} "
-                f"delivery record(s) created before {self.notifications_before:%Y-%m-%d %H:%M}"
+                f"{verb} {self.notifications} notification(s), {self.deliveries} "
+                f"delivery record(s) and {self.alerts} operator alert(s) created before "
+                f"{self.notifications_before:%Y-%m-%d %H:%M}"
                 + ("" if self.dry_run else f" in {self.batches} batch(es)")
             )
         if self.tokens_registered_before is None:
@@ -55,6 +65,13 @@ class PruneReport:
             parts.append(
                 f"{retire} {self.stale_tokens} token(s) not registered since "
                 f"{self.tokens_registered_before:%Y-%m-%d %H:%M}"
+            )
+        if self.tokens_deactivated_before is None:
+            parts.append("inactive tokens kept for ever (INACTIVE_TOKEN_DAYS is None)")
+        else:
+            parts.append(
+                f"{verb} {self.deleted_tokens} token(s) inactive since before "
+                f"{self.tokens_deactivated_before:%Y-%m-%d %H:%M}"
             )
         return "; ".join(parts)
 
@@ -76,18 +93,23 @@ def prune(
     on_batch: Callable[[PruneReport], None] | None = None,
 ) -> PruneReport:
     """Delete old notifications and retire stale tokens (or count them, `dry_run`)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     retention, stale = _days("RETENTION_DAYS"), _days("STALE_TOKEN_DAYS")
+    inactive = _days("INACTIVE_TOKEN_DAYS")
     size = batch_size or push_settings.PRUNE_BATCH_SIZE
     report = PruneReport(
         dry_run=dry_run,
         notifications_before=None if retention is None else now - timedelta(days=retention),
         tokens_registered_before=None if stale is None else now - timedelta(days=stale),
+        tokens_deactivated_before=None if inactive is None else now - timedelta(days=inactive),
     )
     if report.notifications_before is not None:
         _prune_notifications(report, report.notifications_before, size, on_batch)
+        _prune_alerts(report, report.notifications_before)
     if report.tokens_registered_before is not None:
         _retire_stale(report, report.tokens_registered_before, size)
+    if report.tokens_deactivated_before is not None:
+        _delete_inactive(report, report.tokens_deactivated_before, size)
     return report
 
 
@@ -116,6 +138,26 @@ def _prune_notifications(
         report.batches += 1
         if on_batch is not None:
             on_batch(report)
+
+
+def _prune_alerts(report: PruneReport, before: datetime) -> None:
+    old = OperatorAlert.objects.filter(created_at__lt=before)
+    if report.dry_run:
+        report.alerts = old.count()
+        return
+    report.alerts, _ = old.delete()
+
+
+def _delete_inactive(report: PruneReport, before: datetime, size: int) -> None:
+    """Delete tokens deactivated before `before`, a batch per transaction."""
+    gone = PushToken.objects.filter(is_active=False, deactivated_at__lt=before)
+    if report.dry_run:
+        report.deleted_tokens = gone.count()
+        return
+    while ids := list(gone.order_by("pk").values_list("pk", flat=True)[:size]):
+        # Their delivery rows keep the token's text (push_token is set to NULL).
+        _, deleted = PushToken.objects.filter(pk__in=ids).delete()
+        report.deleted_tokens += deleted.get(PushToken._meta.label, 0)
 
 
 def _retire_stale(report: PruneReport, before: datetime, size: int) -> None:

@@ -5,7 +5,7 @@ rows are written first (inside the caller's transaction, if any) and delivered o
 that transaction commits, so a rolled-back order notifies nobody.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -32,7 +32,8 @@ def send(
     message fields by keyword: subtitle, sound, badge, channel_id, ttl, priority, ...
 
     With a `key`, a repeat (the same user and key, even from a concurrent transaction)
-    writes and sends nothing and returns the existing row.
+    writes and sends nothing and returns the existing row. A user id that names no user
+    raises ValueError before anything is written (the caller's transaction is unharmed).
     """
     notification = Notification(user, title, body, data=data, type=type, options=options, key=key)
     return handoff.add(notification)
@@ -53,16 +54,14 @@ def send_bulk(
     The summary has the guide's keys (`total`, `successful`, `failed`) and `skipped`,
     `pending`, `devices`. Inside a transaction delivery waits for the commit, so everything
     is still `pending` in the summary. With a `key`, users who already have a notification
-    with that key are left out (and not counted).
+    with that key are left out (and not counted). Users given as ids that name no user
+    raise ValueError naming them, before anything is written: nobody is sent anything.
     """
     notification = Notification(None, title, body, data=data, type=type, options=options, key=key)
-    return handoff.add_many(notification, _user_ids(users))
-
-
-def _user_ids(users: QuerySet | Iterable[UserRef]) -> Iterator[int]:
     if isinstance(users, QuerySet):
         # Streams ids from the database: 100,000 users never sit in memory as objects.
-        yield from users.values_list("pk", flat=True).order_by("pk").iterator(chunk_size=2000)
-        return
-    for user in users:
-        yield user_id_of(user)
+        ids = users.values_list("pk", flat=True).order_by("pk").iterator(chunk_size=2000)
+        return handoff.add_many(notification, ids)
+    listed = [user_id_of(user) for user in users]
+    handoff.refuse_missing_users(listed)
+    return handoff.add_many(notification, iter(listed))

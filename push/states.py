@@ -9,7 +9,8 @@ decision in SQL, from the same words.
 from datetime import datetime
 
 from django.db import models
-from django.utils import timezone
+
+from push import clock
 
 
 class DeviceType(models.TextChoices):
@@ -50,7 +51,7 @@ def outcome_of(status: str, next_attempt_at: datetime | None, now: datetime | No
     """Return sent, failed, skipped, held or pending for a notification's fields."""
     if status != NotificationStatus.PENDING:
         return status
-    now = now or timezone.now()
+    now = now or clock.now()
     if next_attempt_at is not None and next_attempt_at > now:
         return Outcome.HELD
     return Outcome.PENDING

@@ -10,10 +10,12 @@ configuration) so the admin overview can show the last one.
 """
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.db import models
-from django.utils import timezone
+from django.db.models import F
 
+from push import clock
 from push.metrics import counters
 from push.models import OperatorAlert, PushToken
 
@@ -37,7 +39,7 @@ def retire_tokens(token_ids: Iterable[int], reason: str) -> int:
     retired = (
         PushToken.objects.active()
         .filter(pk__in=ids)
-        .update(is_active=False, deactivated_at=timezone.now(), deactivation_reason=reason[:64])
+        .update(is_active=False, deactivated_at=clock.now(), deactivation_reason=reason[:64])
     )
     count_deactivated(reason, retired)
     return retired
@@ -59,8 +61,20 @@ def reactivate_tokens(token_ids: Iterable[int]) -> int:
     )
 
 
+# Alerts of one code and source within this long are one row, counted up.
+ALERT_COALESCE = timedelta(hours=1)
+
+
 def record_operator_alert(code: str, count: int, source: str, message: str = "") -> None:
-    """Remember an error that needs an operator (it is also logged at ERROR by the caller)."""
-    OperatorAlert.objects.create(
-        code=code[:64], count=count, source=source[:16], message=message[:1000]
+    """Remember an error that needs an operator (it is also logged at ERROR by the caller).
+
+    A code that keeps failing (revoked credentials fail every chunk) is one row per hour,
+    counted up, not a row per chunk.
+    """
+    recent = OperatorAlert.objects.filter(
+        code=code[:64], source=source[:16], created_at__gte=clock.now() - ALERT_COALESCE
     )
+    if not recent.update(count=F("count") + count):
+        OperatorAlert.objects.create(
+            code=code[:64], count=count, source=source[:16], message=message[:1000]
+        )

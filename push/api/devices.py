@@ -3,8 +3,8 @@
 import logging
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.utils import timezone
 
+from push import clock
 from push.models import PushToken
 from push.token_lifecycle import DeactivationReason, count_deactivated
 from push.tokens import mask_token
@@ -21,7 +21,7 @@ def register_device(user: AbstractBaseUser, token: str, device_type: str) -> tup
     never collide (a read-then-write would raise IntegrityError when a removal slips in
     between). Registering clears any deactivation: the token is live again.
     """
-    now = timezone.now()
+    now = clock.now()
     previous_owner = PushToken.objects.filter(token=token).values_list("user_id", flat=True).first()
     switched = previous_owner is not None and previous_owner != user.pk
     update_fields = [
@@ -72,7 +72,7 @@ def remove_device(user: AbstractBaseUser, token: str) -> int:
         .exclude(deactivation_reason=DeactivationReason.REMOVED_BY_APP)
         .update(
             is_active=False,
-            deactivated_at=timezone.now(),
+            deactivated_at=clock.now(),
             deactivation_reason=DeactivationReason.REMOVED_BY_APP,
         )
     )

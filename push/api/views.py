@@ -13,7 +13,7 @@ from push.api.devices import register_device, remove_device
 from push.conf import BACKGROUND, CELERY, INLINE, push_settings
 from push.handoff import inline_delivery
 from push.models import DeviceType, NotificationLog, NotificationStatus, PushToken
-from push.preferences.changes import (
+from push.preferences import (
     InvalidPreferences,
     parse_changes,
     preferences_of,

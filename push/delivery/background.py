@@ -1,13 +1,15 @@
 """Background delivery (DELIVERY = "background"): one delivery thread per process.
 
 The commit only puts the new notifications' ids in a bounded queue; this process's
-delivery thread claims and delivers them, and every BACKGROUND_POLL_SECONDS claims one
-batch of what is due (retries, held notifications, leftovers of dead processes). It uses
-the same claims and leases as `push_deliver` and Celery, so several web processes, a
-worker and Celery never send one notification twice. The pattern is sentry-sdk's
-BackgroundWorker and OpenTelemetry's BatchSpanProcessor: a queue, a daemon thread, a flush
-at exit.
+delivery thread claims and delivers them, and looks for what is due (retries, held
+notifications, leftovers of dead processes, receipts to fetch) on a schedule that backs off
+while nothing is (push.delivery.polling). It uses the same claims and leases as
+`push_deliver` and Celery, so several web processes, a worker and Celery never send one
+notification twice. The pattern is sentry-sdk's BackgroundWorker and OpenTelemetry's
+BatchSpanProcessor: a queue, a daemon thread, a flush at exit.
 
+- Several chunks in flight: each is recorded as soon as Expo answered it, so one slow or
+  hung request delays only its own chunk, never the rest of the process's notifications.
 - Lazy and per process: the thread starts on the first hand-off (or the first request) of
   each process id, so a web worker forked from a parent starts its own.
 - Bounded: a full queue never blocks the caller; ids that do not fit stay pending and
@@ -17,7 +19,7 @@ at exit.
   BACKGROUND_FLUSH_SECONDS. Whatever it has not claimed by then stays pending and unleased,
   so the next process's due-poll takes it at once. A killed process loses nothing either:
   what it had claimed comes back when its lease runs out (LEASE_SECONDS).
-- The thread closes the database connections it opened after each unit of work.
+- The thread closes its database connections whenever it has nothing in hand.
 """
 
 import logging
@@ -25,19 +27,20 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from django.db import connections
 
 from push.conf import BACKGROUND, push_settings
 from push.delivery.claims import claim_ids
-from push.delivery.engine import deliver, deliver_due
+from push.delivery.engine import Pipeline, due_batches
+from push.delivery.polling import RECEIPT_ASKED_AGAIN_AFTER, PollSchedule, due_work, receipt_min_age
+from push.delivery.receipts import check_receipts
 from push.delivery.reports import DeliveryReport
-from push.models import NotificationLog
 
 logger = logging.getLogger(__name__)
 
-_WAKE = None  # put in the queue to wake the thread (flush, shutdown)
+_WAKE = None  # put in the queue to wake the thread (flush, shutdown, an answer from Expo)
 
 
 class BackgroundDelivery:
@@ -51,7 +54,8 @@ class BackgroundDelivery:
         self.total = DeliveryReport()
         self._stopping = threading.Event()
         self._deadline: float | None = None  # time.monotonic() after which nothing is claimed
-        self._poll_soon = threading.Event()
+        self._schedule = PollSchedule()
+        self._pipeline: Pipeline | None = None
         self._thread = threading.Thread(
             target=self._run, name="push-background-delivery", daemon=True
         )
@@ -77,7 +81,7 @@ class BackgroundDelivery:
                     "for the next due-poll.",
                     left,
                 )
-                self._poll_soon.set()
+                self._schedule.soon()
                 return queued
         return len(ids)
 
@@ -89,10 +93,7 @@ class BackgroundDelivery:
         """
         self._deadline = time.monotonic() + max(0.0, timeout)
         self._stopping.set()
-        try:
-            self.queue.put_nowait(_WAKE)
-        except queue.Full:
-            pass  # the thread is busy taking from the queue: it will see _stopping
+        self._wake()
         self._thread.join(timeout + 0.5)
         left = self.queue.qsize()
         if self._thread.is_alive() or left:
@@ -104,27 +105,44 @@ class BackgroundDelivery:
             return False
         return True
 
+    def _wake(self) -> None:
+        try:
+            self.queue.put_nowait(_WAKE)
+        except queue.Full:
+            pass  # the thread has plenty to take from the queue: it is awake
+
     # -- the thread ----------------------------------------------------------------------
 
     def _run(self) -> None:
-        next_poll = time.monotonic()  # leftovers of dead processes are taken at once
         while True:
             stopping = self._stopping.is_set()
-            wait = 0.0 if stopping else max(0.0, next_poll - time.monotonic())
-            ids = self._take(wait)
-            if ids:
-                self._unit(self._deliver_handed, ids)
-            if self._stopping.is_set():
-                if self.queue.empty() or self._past_deadline():
-                    return
-                continue
-            if self._poll_soon.is_set() and self.queue.empty():
-                self._poll_soon.clear()
-                next_poll = time.monotonic()
-            if time.monotonic() >= next_poll:
-                claimed_full_batch = self._unit(self._poll_due)
-                interval = float(push_settings.BACKGROUND_POLL_SECONDS)
-                next_poll = time.monotonic() + (0.0 if claimed_full_batch else interval)
+            if stopping and self._past_deadline():
+                break  # what is left in the queue stays pending and unleased
+            ids = self._take(self._wait(stopping))
+            if ids and not (stopping and self._past_deadline()):
+                self._unit(self._send_handed, ids)
+            if self._pipeline is not None:
+                self._unit(self._pipeline.record_finished)
+            if not stopping and self._schedule.due():
+                self._unit(self._look_for_due_work)
+            if stopping and self.queue.empty() and not self._pipeline:
+                break
+            if not self._pipeline and self.queue.empty():
+                connections.close_all()  # nothing in hand: give the connections back
+        if self._pipeline:
+            self._unit(self._pipeline.drain)
+        connections.close_all()
+
+    def _wait(self, stopping: bool) -> float:
+        """How long the thread may sleep on the queue before it has something else to do.
+
+        Expo's answers wake it through the queue (`_wake`); with chunks in flight it still
+        wakes every second, to renew their leases.
+        """
+        if stopping:
+            return 0.0 if not self.queue.empty() or not self._pipeline else 1.0
+        wait = self._schedule.seconds_left()
+        return min(wait, 1.0) if self._pipeline else wait
 
     def _take(self, timeout: float) -> list[int]:
         """Return up to one batch of handed ids, waiting at most `timeout` for the first."""
@@ -143,37 +161,44 @@ class BackgroundDelivery:
                 ids.append(pk)
         return ids
 
-    def _unit(self, work, *args) -> bool:
-        """Run one unit of work, never letting it kill the thread; close our connections."""
+    def _unit(self, work, *args) -> object:
+        """Run one step, never letting it kill the thread."""
         try:
-            return bool(work(*args))
+            return work(*args)
         except Exception:
             logger.exception("Background delivery failed; the notifications stay pending.")
-            return False
-        finally:
-            connections.close_all()
+            return None
 
     def _past_deadline(self) -> bool:
         return self._deadline is not None and time.monotonic() > self._deadline
 
-    def _deliver_handed(self, ids: list[int]) -> None:
-        report = deliver(self._claimed_chunks(ids), claimed=True)
-        self._note(report)
+    def _pipeline_with_room(self) -> Pipeline:
+        if self._pipeline is None or not self._pipeline:
+            self._pipeline = Pipeline(on_answer=self._wake, on_chunk=self._add)
+        while self._pipeline.full:
+            self._pipeline.record_finished(wait=1.0)
+        return self._pipeline
 
-    def _claimed_chunks(self, ids: list[int]) -> Iterator[list[NotificationLog]]:
-        size = push_settings.BATCH_SIZE
-        for start in range(0, len(ids), size):
-            if self._past_deadline():
-                return  # the rest stays unclaimed: the next process takes it at once
-            yield claim_ids(ids[start : start + size])
+    def _send_handed(self, ids: list[int]) -> None:
+        self._schedule.soon()
+        self._pipeline_with_room().send(claim_ids(ids), claimed=True)
 
-    def _poll_due(self) -> bool:
-        """Claim and deliver one batch of what is due; return whether the batch was full."""
-        report = deliver_due(max_batches=1)
-        self._note(report)
-        return report.total >= push_settings.BATCH_SIZE
+    def _look_for_due_work(self) -> None:
+        work = due_work()
+        more = False
+        if work.outbox_now:
+            size = push_settings.BATCH_SIZE
+            for rows in due_batches(size, max_batches=1):
+                pipeline = self._pipeline_with_room()
+                more = pipeline.send(rows, claimed=True) >= size
+        if work.receipts_now:
+            report = check_receipts(
+                receipt_min_age(), max_batches=1, asked_again_after=RECEIPT_ASKED_AGAIN_AFTER
+            )
+            more = more or report.checked > 0  # those asked are not due again for a while
+        self._schedule.looked(work, more=more)
 
-    def _note(self, report: DeliveryReport) -> None:
+    def _add(self, report: DeliveryReport) -> None:
         if report.total:
             self.total.add(report)
             logger.debug("Background delivery: %s", report.summary())

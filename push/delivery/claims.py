@@ -19,15 +19,15 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 
+from push import clock
 from push.conf import push_settings
 from push.models import NotificationLog
 
 
 def new_lease(now: datetime | None = None) -> dict[str, Any]:
     """Return the fields that mark rows as claimed by a new, unique claimer."""
-    now = now or timezone.now()
+    now = now or clock.now()
     return {
         "lease_token": uuid.uuid4().hex,
         "locked_until": now + timedelta(seconds=push_settings.LEASE_SECONDS),
@@ -56,7 +56,7 @@ def renew(tokens: Iterable[str]) -> int:
     return (
         NotificationLog.objects.pending()
         .filter(lease_token__in=tokens)
-        .update(locked_until=timezone.now() + timedelta(seconds=push_settings.LEASE_SECONDS))
+        .update(locked_until=clock.now() + timedelta(seconds=push_settings.LEASE_SECONDS))
     )
 
 
@@ -69,7 +69,7 @@ def _stamp(rows: QuerySet, now: datetime) -> tuple[str, int]:
 
 def claim_ids(ids: Iterable[int]) -> list[NotificationLog]:
     """Claim the pending, unleased notifications among `ids`; return them loaded."""
-    now = timezone.now()
+    now = clock.now()
     token, _ = _stamp(NotificationLog.objects.filter(pk__in=list(ids)), now)
     return list(NotificationLog.objects.filter(lease_token=token))
 
@@ -81,7 +81,7 @@ def claim_rows(rows: list[NotificationLog]) -> list[NotificationLog]:
     """
     if not rows:
         return []
-    now = timezone.now()
+    now = clock.now()
     lease = new_lease(now)
     count = (
         NotificationLog.objects.filter(pk__in=[row.pk for row in rows])
@@ -112,7 +112,7 @@ def claim_released_with(rows: list[NotificationLog]) -> list[NotificationLog]:
     users = {row.user_id for row in rows if row.held}
     if not users:
         return []
-    now = timezone.now()
+    now = clock.now()
     siblings = (
         NotificationLog.objects.due(now)
         .filter(user_id__in=users, held=True)
@@ -126,7 +126,7 @@ def claim_released_with(rows: list[NotificationLog]) -> list[NotificationLog]:
 
 def claim_due(limit: int) -> list[NotificationLog]:
     """Claim up to `limit` notifications whose delivery is due; return them loaded."""
-    now = timezone.now()
+    now = clock.now()
     due = NotificationLog.objects.claimable(now).order_by("pk")
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:

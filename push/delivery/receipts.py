@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import DateTimeField, F
-from django.utils import timezone
 
+from push import clock
 from push.conf import push_settings
 from push.delivery.outcomes import ErrorSeen, act_on_errors
 from push.delivery.reports import Report
@@ -42,29 +42,37 @@ class ReceiptReport(Report):
 
 
 def check_receipts(
-    min_age: timedelta | None = None, transport: BaseTransport | None = None
+    min_age: timedelta | None = None,
+    transport: BaseTransport | None = None,
+    *,
+    max_batches: int | None = None,
+    asked_again_after: timedelta | None = None,
 ) -> ReceiptReport:
     """Fetch receipts for accepted tickets at least `min_age` old and act on them.
 
     DeviceNotRegistered retires the token; InvalidCredentials and other app-configuration
     errors are logged at ERROR and touch no token; every receipt is recorded on its
-    delivery. Ids Expo has no receipt for yet are asked again next run, for 24 hours.
+    delivery. Ids Expo has no receipt for yet are asked again next run (or, with
+    `asked_again_after`, no sooner than that), for 24 hours. `max_batches` bounds the
+    requests of one run (the background thread asks one batch at a time).
     """
     if min_age is None:
         min_age = timedelta(seconds=push_settings.RECEIPT_MIN_AGE_SECONDS)
-    now = timezone.now()
+    now = clock.now()
     report = ReceiptReport()
     transport = transport or shared_transport()
     transport.open()
-    awaiting = (
-        PushDelivery.objects.awaiting_receipt().filter(updated_at__lte=now - min_age).order_by("pk")
-    )
+    awaiting = PushDelivery.objects.due_for_receipt(now, min_age, asked_again_after).order_by("pk")
     last_pk = 0
-    while batch := list(
-        awaiting.filter(pk__gt=last_pk).values_list(
-            "pk", "ticket_id", "push_token_id", "updated_at"
-        )[: transport.max_receipt_batch_size]
+    batches = 0
+    while (max_batches is None or batches < max_batches) and (
+        batch := list(
+            awaiting.filter(pk__gt=last_pk).values_list(
+                "pk", "ticket_id", "push_token_id", "updated_at"
+            )[: transport.max_receipt_batch_size]
+        )
     ):
+        batches += 1
         last_pk = batch[-1][0]
         try:
             receipts = transport.get_receipts([ticket_id for _, ticket_id, _, _ in batch])

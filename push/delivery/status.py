@@ -11,8 +11,8 @@ from push.transports import Ticket
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """A notification's state after one delivery attempt."""
+class Decision:
+    """What one delivery attempt decided for a notification: its state afterwards."""
 
     status: str
     successful: bool
@@ -31,7 +31,7 @@ def decide(
     retry_until: datetime,
     retry_seconds: float,
     retry_max_seconds: float,
-) -> Outcome:
+) -> Decision:
     """Return the outcome of an attempt that got `tickets` (one per device tried).
 
     Sent if any device ever accepted it; pending again while some device may still take it
@@ -55,7 +55,7 @@ def decide(
         status = NotificationStatus.FAILED
     if status != NotificationStatus.PENDING:
         next_attempt_at = None
-    return Outcome(
+    return Decision(
         status=status,
         successful=bool(accepted),
         sent_to_tokens=previously_accepted + len(tickets),

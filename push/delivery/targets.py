@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import DateTimeField, TextField
-from django.utils import timezone
 
+from push import clock
 from push.badges import is_badge_update
 from push.delivery.claims import RELEASED, claim_released_with, held_by
 from push.delivery.reports import DeliveryReport
 from push.delivery.rowvalues import per_row
+from push.delivery.screening import Screening, screen
 from push.digests import Digest, group_released
 from push.metrics import counters
 from push.models import (
@@ -28,7 +29,6 @@ from push.models import (
     PushToken,
 )
 from push.payloads import forget_payload
-from push.preferences.screening import Screening, screen
 
 
 @dataclass
@@ -64,7 +64,7 @@ def prepare(claimed: list[NotificationLog], report: DeliveryReport) -> Chunk:
     chunk first claims the rest of them, wherever they are in the outbox.
     """
     claimed = claimed + claim_released_with(claimed)
-    now = timezone.now()
+    now = clock.now()
     for notification in claimed:
         forget_payload(notification)  # a payload of an earlier delivery has a stale ttl
     screening = screen(claimed, now)
@@ -147,12 +147,14 @@ def _set_aside(
     if screening.held:
         held = [by_pk[pk] for pk in screening.held]
         for row in held:
-            row.next_attempt_at = screening.held[row.pk]
+            # Due again at its release, and fresh from then on (push.freshness).
+            row.next_attempt_at = row.released_at = screening.held[row.pk]
             row.error_message = screening.held_because.get(row.pk)
-        for row in held:
             row.held = True
+        until = per_row(held, "next_attempt_at", DateTimeField())
         held_by(notifications).filter(pk__in=[row.pk for row in held]).update(
-            next_attempt_at=per_row(held, "next_attempt_at", DateTimeField()),
+            next_attempt_at=until,
+            released_at=until,
             error_message=per_row(held, "error_message", TextField()),
             held=True,
             **RELEASED,

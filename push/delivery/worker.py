@@ -1,4 +1,9 @@
-"""A delivery worker: claims due notifications batch by batch until told to stop."""
+"""A delivery worker (`push_deliver`): delivers what is due until told to stop.
+
+Run once (cron), it delivers every due notification and returns. Run in a loop, it also
+fetches the receipts that are due, and looks for work on the background thread's
+schedule (push.delivery.polling): soon while there is work, rarely while idle.
+"""
 
 import logging
 import threading
@@ -6,6 +11,14 @@ from collections.abc import Callable
 
 from push.conf import push_settings
 from push.delivery.engine import deliver_due
+from push.delivery.polling import (
+    NOTHING_KNOWN,
+    RECEIPT_ASKED_AGAIN_AFTER,
+    PollSchedule,
+    due_work,
+    receipt_min_age,
+)
+from push.delivery.receipts import ReceiptReport, check_receipts
 from push.delivery.reports import DeliveryReport
 
 logger = logging.getLogger(__name__)
@@ -18,13 +31,16 @@ class Worker:
         self,
         *,
         batch_size: int | None = None,
-        poll_interval: float = 5.0,
+        poll_interval: float | None = None,
         on_batch: Callable[[DeliveryReport], None] | None = None,
+        on_receipts: Callable[[ReceiptReport], None] | None = None,
     ) -> None:
         self.batch_size = batch_size or push_settings.BATCH_SIZE
         self.poll_interval = poll_interval
         self.on_batch = on_batch
+        self.on_receipts = on_receipts
         self.total = DeliveryReport()
+        self.receipts = ReceiptReport()
         self._stopping = threading.Event()
 
     def stop(self) -> None:
@@ -37,11 +53,28 @@ class Worker:
         return self.total
 
     def run_forever(self) -> DeliveryReport:
-        """Run until stop(): work while there is work, then poll every `poll_interval`."""
+        """Run until stop(): deliver what is due and fetch due receipts, as they come due."""
+        schedule = PollSchedule(self.poll_interval)
         while not self._stopping.is_set():
-            self.run_once()
-            self._stopping.wait(self.poll_interval)
+            try:
+                work = due_work()
+                if work.outbox_now:
+                    self.run_once()
+                if work.receipts_now:
+                    self._check_receipts()
+                schedule.looked(work)
+            except Exception:  # the database or Expo is away: look again later
+                logger.exception("push_deliver: a round failed; trying again later.")
+                schedule.looked(NOTHING_KNOWN)
+            self._stopping.wait(schedule.seconds_left())
         return self.total
+
+    def _check_receipts(self) -> None:
+        report = check_receipts(receipt_min_age(), asked_again_after=RECEIPT_ASKED_AGAIN_AFTER)
+        if report.checked:
+            self.receipts.add(report)
+            if self.on_receipts is not None:
+                self.on_receipts(report)
 
     def _add(self, report: DeliveryReport) -> None:
         if report.total == 0:

@@ -8,12 +8,12 @@ answers.
 import os
 from collections.abc import Iterator
 
-from django.utils import timezone
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from push import clock
 from push.metrics.counters import COUNTERS
 from push.models import NotificationLog, PushDelivery
 
@@ -22,7 +22,7 @@ class OutboxCollector(Collector):
     """Gauges of the outbox, counted in the database when scraped (two aggregate queries)."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        now = timezone.now()
+        now = clock.now()
         outbox = NotificationLog.objects.outbox_figures(now)
         receipts = PushDelivery.objects.receipt_figures()
         oldest = outbox["oldest"]

@@ -15,6 +15,7 @@ from django.db.models.functions import TruncDay, TruncHour
 from django.db.models.query import QuerySet
 from django.utils import timezone
 
+from push import clock
 from push.models import NotificationLog, OperatorAlert, PushDelivery, PushToken
 from push.querysets import outcome_case
 from push.states import Outcome
@@ -153,7 +154,7 @@ def outbox_figures(now: datetime) -> OutboxFigures:
 
 def collect(now: datetime | None = None) -> Overview:
     """Return every figure of the overview page (eight queries)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     hours, days = hour_starts(now), day_starts(now)
     logs = NotificationLog.objects.all()
     hourly = _timeline(logs, TruncHour, hours, now)

@@ -11,7 +11,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +98,22 @@ class PendingSend:
         """Wait up to `timeout` seconds; return whether every batch is answered."""
         _, not_done = wait(self._futures, timeout=timeout)
         return not not_done
+
+    def add_done_callback(self, callback: "Callable[[], None]") -> None:
+        """Call `callback()` whenever one of the batches is answered (from its thread)."""
+        for future in self._futures:
+            future.add_done_callback(lambda _: callback())
+
+    def done(self) -> bool:
+        """Return whether every batch is answered (without waiting)."""
+        return all(future.done() for future in self._futures)
+
+    @staticmethod
+    def wait_any(sends: "Sequence[PendingSend]", timeout: float) -> None:
+        """Wait up to `timeout` seconds for one more batch of any of `sends` to be answered."""
+        futures = [future for send in sends for future in send._futures if not future.done()]
+        if futures:
+            wait(futures, timeout=timeout, return_when=FIRST_COMPLETED)
 
     def result(self) -> list[Ticket]:
         """Block until every batch is answered; return the tickets in message order."""

@@ -9,16 +9,6 @@ from push import receivers as receivers_module
 from push.checks import E002_UNTRACKED_FIELD, E003_UNKNOWN_MODEL, E008_UNKNOWN_FIELD
 
 
-@pytest.fixture
-def scratch_declarations():
-    """Declarations made in a test are removed again, with their signal connections."""
-    before = {declaration.name for declaration in receivers_module.declarations()}
-    yield
-    for declaration in receivers_module.declarations():
-        if declaration.name not in before:
-            receivers_module.forget(declaration.builder)
-
-
 def test_the_domain_apps_declarations_are_discovered():
     names = {d.name for d in receivers_module.declarations()}
     assert names == {

@@ -1,5 +1,7 @@
 """A user's devices: Expo push tokens registered for them, and a push sent to them."""
 
+from django.contrib.auth import get_user_model
+
 import push
 from push.models import NotificationLog, PushToken
 
@@ -18,3 +20,16 @@ def sent_to(user, tokens) -> NotificationLog:
     """Register `tokens` for `user`, then push.send one notification ("Hi", "There")."""
     register_devices(user, *tokens)
     return push.send(user, "Hi", "There")
+
+
+def users_with_devices(count: int, prefix: str = "bg") -> list[str]:
+    """Create `count` users with one device each; return their tokens (one query each kind)."""
+    user_model = get_user_model()
+    users = user_model.objects.bulk_create(
+        [user_model(username=f"{prefix}{n}") for n in range(count)]
+    )
+    tokens = [f"ExponentPushToken[{prefix}-{user.pk}]" for user in users]
+    PushToken.objects.bulk_create(
+        PushToken(user=user, token=token) for user, token in zip(users, tokens, strict=True)
+    )
+    return tokens

@@ -38,12 +38,12 @@ def worker_env(**push_settings) -> dict[str, str]:
     return env
 
 
-def start(args: list[str], **push_settings) -> subprocess.Popen:
-    """Start `python manage.py <args>` as a separate process."""
+def start(args: list[str], env: dict[str, str] | None = None, **push_settings) -> subprocess.Popen:
+    """Start `python manage.py <args>` as a separate process (`env`: added variables)."""
     return subprocess.Popen(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=worker_env(**push_settings),
+        env={**worker_env(**push_settings), **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

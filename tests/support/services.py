@@ -1,5 +1,6 @@
 """Services the tests and benchmarks may need running: is Redis up?"""
 
+import os
 import socket
 
 REDIS_ADDRESS = ("127.0.0.1", 6379)
@@ -17,3 +18,20 @@ def reachable(host: str, port: int) -> bool:
 def redis_running() -> bool:
     """Return whether Redis listens on 127.0.0.1:6379 (the Celery tests' broker)."""
     return reachable(*REDIS_ADDRESS)
+
+
+# libfaketime (Debian's `faketime` package): a process whose wall clock is off.
+FAKETIME_LIBRARY = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+
+
+def faketime_env(offset: str) -> dict[str, str]:
+    """Return the environment that runs a process with its wall clock `offset` ("+400s")."""
+    return {
+        "LD_PRELOAD": FAKETIME_LIBRARY,
+        "FAKETIME": offset,
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+    }
+
+
+def faketime_installed() -> bool:
+    return os.path.exists(FAKETIME_LIBRARY)

@@ -1,10 +1,11 @@
 import signal
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Min
-from django.utils import timezone
 
+from push import clock
 from push.checks import unshared_rate_limit
+from push.delivery.receipts import ReceiptReport
 from push.delivery.reports import DeliveryReport
 from push.delivery.worker import Worker
 from push.models import NotificationLog
@@ -13,7 +14,8 @@ from push.models import NotificationLog
 class Command(BaseCommand):
     help = (
         "Deliver pending notifications that are due (retries, held ones, anything a crashed "
-        "process left). Safe to run from cron and on many machines at once."
+        "process left); with --loop, also fetch Expo's receipts as they come due. Safe to run "
+        "from cron and on many machines at once."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -23,16 +25,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--interval",
             type=float,
-            default=5.0,
-            help="Seconds between polls when idle (--loop; default 5).",
+            default=None,
+            help="--loop: seconds between looks for due work while there is work (default "
+            "BACKGROUND_POLL_SECONDS, 5); while idle the looks back off to IDLE_POLL_SECONDS.",
         )
         parser.add_argument("--batch-size", type=int, default=None, help="Rows per claim.")
 
-    def handle(self, *args, loop: bool, interval: float, batch_size: int | None, **options):
+    def handle(self, *args, loop: bool, interval: float | None, batch_size: int | None, **options):
+        if interval is not None and not 0 < interval <= 3600:
+            raise CommandError("--interval must be a positive number of seconds (at most 3600).")
+        if batch_size is not None and batch_size < 1:
+            raise CommandError("--batch-size must be at least 1.")
         worker = Worker(
             batch_size=batch_size,
-            poll_interval=max(0.1, interval),
+            poll_interval=interval,
             on_batch=self._report_batch if loop else None,
+            on_receipts=self._report_receipts if loop else None,
         )
         if loop and unshared_rate_limit():
             self.stderr.write(
@@ -59,10 +67,14 @@ class Command(BaseCommand):
         self.stdout.write(f"batch: {report.summary()}")
         self.stdout.flush()
 
+    def _report_receipts(self, report: ReceiptReport) -> None:
+        self.stdout.write(f"receipts: {report.summary()}")
+        self.stdout.flush()
+
 
 def outlook() -> str:
     """Say how many notifications stay pending and when the next one is due."""
-    now = timezone.now()
+    now = clock.now()
     counts = NotificationLog.objects.outbox_figures(now)
     total = counts["due"] + counts["waiting"]
     if not total:

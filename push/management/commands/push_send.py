@@ -14,7 +14,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from push import handoff
+from push import clock, handoff
 from push.delivery.reports import DeliveryReport
 from push.handoff import inline_delivery
 from push.models import NotificationType, PushToken
@@ -260,7 +260,7 @@ def _due_time(raw: str | None) -> datetime | None:
         )
     if timezone.is_naive(due):
         due = timezone.make_aware(due)
-    if due <= timezone.now():
+    if due <= clock.now():
         raise CommandError(f"--at {raw!r} is in the past; leave --at out to send now.")
     return due
 

@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -129,6 +130,16 @@ def test_overview_needs_staff(client, user):
     client.force_login(user)
     response = client.get(URL)
     assert response.status_code == 302 and reverse("admin:login") in response["Location"]
+
+
+def test_overview_needs_the_notifications_view_permission(client, django_user_model):
+    staff = django_user_model.objects.create_user("ops", password="pw-ops-123", is_staff=True)
+    client.force_login(staff)
+    assert client.get(URL).status_code == 403
+    assert URL not in client.get(reverse("admin:index")).content.decode()
+    staff.user_permissions.add(Permission.objects.get(codename="view_notificationlog"))
+    assert client.get(URL).status_code == 200
+    assert URL in client.get(reverse("admin:index")).content.decode()
 
 
 def test_nice_ticks():

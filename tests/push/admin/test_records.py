@@ -201,3 +201,49 @@ def test_deliver_again_action_retries_failed_notifications(admin_client, user, e
     log.refresh_from_db()
     assert (log.status, log.successful) == ("sent", True)
     assert expo.delivered_count(VALID_TOKEN) == 1
+
+
+def test_deliver_again_sends_only_to_the_devices_that_did_not_accept(
+    admin_client, user, expo, committed
+):
+    import push
+
+    PushToken.objects.create(user=user, token=VALID_TOKEN)
+    PushToken.objects.create(user=user, token=OTHER_TOKEN)
+    expo.token_errors[OTHER_TOKEN] = "MessageRateExceeded"  # retryable: it stays pending
+    with committed():
+        log = push.send(user, "Hi", "One of two")
+    assert log.status == "pending"
+    assert (expo.delivered_count(VALID_TOKEN), expo.delivered_count(OTHER_TOKEN)) == (1, 0)
+    del expo.token_errors[OTHER_TOKEN]
+    with committed():
+        admin_client.post(
+            admin_url("notificationlog_changelist"),
+            {"action": "deliver_again", "_selected_action": [log.pk]},
+        )
+    log.refresh_from_db()
+    assert (log.status, log.sent_to_tokens) == ("sent", 2)
+    # The phone that had it does not get it twice.
+    assert (expo.delivered_count(VALID_TOKEN), expo.delivered_count(OTHER_TOKEN)) == (1, 1)
+
+
+def test_deliver_again_leaves_a_notification_that_can_never_be_sent(
+    admin_client, user, expo, committed
+):
+    import push
+
+    PushToken.objects.create(user=user, token=VALID_TOKEN)
+    with committed():
+        log = push.send(user, "Hi", "There", data={"blob": "x" * 5000})
+    assert log.error_message.startswith("PayloadTooLarge")
+    with committed():
+        page = admin_client.post(
+            admin_url("notificationlog_changelist"),
+            {"action": "deliver_again", "_selected_action": [log.pk]},
+            follow=True,
+        )
+    assert "0 notification(s) queued. 1 left alone" in page.content.decode()
+    log.refresh_from_db()
+    assert log.status == "failed"
+    assert push.redeliver([log.pk]) == 0
+    assert expo.stats.send_requests == 0

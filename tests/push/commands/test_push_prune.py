@@ -1,4 +1,5 @@
-"""Retention: push_prune deletes old history in batches and retires stale tokens."""
+"""Retention: push_prune deletes old history and alerts in batches, retires stale tokens and
+deletes the long inactive ones."""
 
 from datetime import timedelta
 
@@ -7,7 +8,7 @@ from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from push.models import NotificationLog, PushDelivery, PushToken
+from push.models import NotificationLog, OperatorAlert, PushDelivery, PushToken
 from push.retention import prune
 from tests.support.api import OTHER_TOKEN, VALID_TOKEN
 from tests.support.settings import push_settings_update
@@ -34,26 +35,51 @@ def history(user):
         last_registered_at=timezone.now() - timedelta(days=271)
     )
     fresh = PushToken.objects.create(user=user, token=OTHER_TOKEN)
+    for days in (91, 89):
+        alert = OperatorAlert.objects.create(code="InvalidCredentials", source="tickets")
+        OperatorAlert.objects.filter(pk=alert.pk).update(
+            created_at=timezone.now() - timedelta(days=days)
+        )
+    for days in (91, 89):
+        gone = PushToken.objects.create(
+            user=user,
+            token=f"ExponentPushToken[inactive-{days}]",
+            is_active=False,
+            deactivation_reason="DeviceNotRegistered",
+            deactivated_at=timezone.now() - timedelta(days=days),
+        )
+        # Its delivery row outlives it, keeping the token's text.
+        PushDelivery.objects.create(
+            notification=recent[0], push_token=gone, token=gone.token, status="accepted"
+        )
     return old, recent, stale, fresh
 
 
 def test_dry_run_prints_and_changes_nothing(history, capsys):
     call_command("push_prune", "--dry-run")
     out = capsys.readouterr().out
-    assert "would delete 5 notification(s) and 10 delivery record(s)" in out
+    assert "would delete 5 notification(s), 10 delivery record(s) and 1 operator alert(s)" in out
     assert "would deactivate 1 token(s)" in out
+    assert "would delete 1 token(s) inactive since before" in out
     assert NotificationLog.objects.count() == 7
     assert PushToken.objects.filter(is_active=True).count() == 2
+    assert (OperatorAlert.objects.count(), PushToken.objects.count()) == (2, 4)
 
 
 def test_prune_deletes_old_history_in_batches_and_retires_stale_tokens(history, capsys):
     _old, recent, stale, fresh = history
     call_command("push_prune", "--batch-size", "2", verbosity=2)
     out = capsys.readouterr().out
-    assert "deleted 5 notification(s) and 10 delivery record(s)" in out
+    assert "deleted 5 notification(s), 10 delivery record(s) and 1 operator alert(s)" in out
     assert "in 3 batch(es)" in out and "batch 3:" in out
+    assert "deleted 1 token(s) inactive since before" in out
     assert set(NotificationLog.objects.values_list("pk", flat=True)) == {r.pk for r in recent}
-    assert PushDelivery.objects.count() == 2
+    assert PushDelivery.objects.count() == 4
+    assert OperatorAlert.objects.count() == 1
+    assert not PushToken.objects.filter(token="ExponentPushToken[inactive-91]").exists()
+    kept = PushDelivery.objects.get(token="ExponentPushToken[inactive-91]")
+    assert kept.push_token_id is None
+    assert PushToken.objects.filter(token="ExponentPushToken[inactive-89]").exists()
     stale.refresh_from_db()
     fresh.refresh_from_db()
     assert (stale.is_active, stale.deactivation_reason) == (False, "stale")

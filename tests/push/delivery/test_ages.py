@@ -66,25 +66,42 @@ def test_a_retry_carries_what_is_left(user, phone, expo, committed, clock):
     assert expo.delivered[-1]["ttl"] == 86400 - elapsed
 
 
-def test_a_chat_held_overnight_expires_instead_of_arriving_at_seven(
+def test_a_chat_held_overnight_arrives_at_seven_fresh_from_its_release(
     user, phone, expo, committed, clock
 ):
+    # The user asked for "later", not "never": the hour a chat is worth counts from seven.
     update_preferences(user, {}, NIGHT)
     clock.set(LATE_EVENING)
     with committed():
         chat = push.send(user, "New message from Bob", "Tap to view message", type="message")
         review = push.send(user, "New review", "5 stars", type="review")
     assert (chat.status, review.status) == ("pending", "pending")
+    chat.refresh_from_db()
+    assert chat.released_at == NIGHT_ENDS
     clock.set(NIGHT_ENDS + timedelta(seconds=30))
     report = deliver_due()
-    assert (report.total, report.skipped, report.successful) == (2, 1, 1)
+    assert (report.total, report.skipped, report.successful) == (2, 0, 2)
+    by_body = {m["body"]: m for m in expo.delivered}
+    assert set(by_body) == {"Tap to view message", "5 stars"}
+    assert by_body["Tap to view message"]["ttl"] == 3600 - 30
+    assert by_body["5 stars"]["ttl"] == 86400 - 30
+
+
+def test_a_released_chat_still_expires_an_hour_after_its_release(
+    user, phone, expo, committed, clock
+):
+    update_preferences(user, {}, NIGHT)
+    clock.set(LATE_EVENING)
+    with committed():
+        chat = push.send(user, "New message from Bob", "Tap to view message", type="message")
+    clock.set(NIGHT_ENDS + timedelta(hours=1))  # nothing delivered what was due at seven
+    assert deliver_due().skipped == 1
     chat.refresh_from_db()
     assert chat.status == "skipped"
     assert chat.error_message == (
         "Expired: not pushed within 1 hour, the maximum age of message notifications."
     )
-    assert [m["body"] for m in expo.delivered] == ["5 stars"]
-    assert expo.delivered[0]["ttl"] == int(86400 - (clock.now - LATE_EVENING).total_seconds())
+    assert expo.delivered == []
 
 
 def test_a_notification_left_over_past_its_age_is_never_sent(user, phone, expo, clock, settings):

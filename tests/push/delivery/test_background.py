@@ -20,43 +20,15 @@ from django.db import connection
 import push
 from orders.models import Order, Product
 from push.delivery import background
+from push.delivery.engine import CHUNKS_IN_FLIGHT
 from push.models import NotificationLog, PushToken
 from tests.support import processes
 from tests.support.api import bearer_client
+from tests.support.background import POLL, RETRY
+from tests.support.devices import users_with_devices
 from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-POLL = 0.1  # BACKGROUND_POLL_SECONDS in these tests
-RETRY = 0.5  # DELIVERY_RETRY_SECONDS in these tests
-
-
-@pytest.fixture
-def background_mode(settings, expo):
-    """Background delivery with a fast due-poll; no thread is left running afterwards."""
-    assert background.shutdown(0)  # none of an earlier test
-    push_settings_update(
-        settings,
-        DELIVERY="background",
-        BACKGROUND_POLL_SECONDS=POLL,
-        DELIVERY_RETRY_SECONDS=RETRY,
-        BACKGROUND_FLUSH_SECONDS=10.0,
-    )
-    yield expo
-    assert background.shutdown(10.0), "the thread did not finish its work"
-
-
-def users_with_devices(count: int, prefix: str = "bg") -> list[str]:
-    """Create `count` users with one device each; return their tokens."""
-    user_model = get_user_model()
-    users = user_model.objects.bulk_create(
-        [user_model(username=f"{prefix}{n}") for n in range(count)]
-    )
-    tokens = [f"ExponentPushToken[{prefix}-{user.pk}]" for user in users]
-    PushToken.objects.bulk_create(
-        PushToken(user=user, token=token) for user, token in zip(users, tokens, strict=True)
-    )
-    return tokens
 
 
 def pending() -> int:
@@ -261,9 +233,9 @@ def test_a_flush_that_runs_out_of_time_leaves_the_rest_pending_and_unleased(back
     )
     code, _out, err = processes.finish(process, timeout=60)
     assert code == 0, err
-    # The batch in hand when time ran out may keep its lease; the rest was never claimed.
+    # The chunks in flight when time ran out may keep their lease; the rest was never claimed.
     leased = NotificationLog.objects.filter(status="pending", locked_until__isnull=False).count()
-    assert leased <= 1
+    assert leased <= CHUNKS_IN_FLIGHT
     assert pending() >= 3
     # The next process (here, this one) takes the unleased rest at once.
     expo.latency = 0.0

@@ -8,12 +8,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 import push
+from push.conf import DEFAULTS
 from push.delivery.engine import deliver_due
+from push.delivery.receipts import check_receipts
 from push.delivery.worker import Worker
 from push.digests import join_names
 from push.models import NotificationLog, PushDelivery, PushToken
 from push.preferences import QuietHours, update_preferences
 from tests.support.devices import register_devices
+from tests.support.expo import protocol
 from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +90,8 @@ def test_after_quiet_hours_one_push_per_type(user, devices, expo, committed, clo
         "notificationId": str(newest.pk),
     }
     assert "collapseId" not in messages  # not one thread's any more
-    assert 0 < messages["ttl"] <= 3600 - 25 * 60
+    # A chat is worth an hour from its release at seven, not from when it was written.
+    assert messages["ttl"] == 3600 - 30
     reviews_push = by_type["review"]
     assert (reviews_push["title"], reviews_push["body"]) == ("2 new reviews", "Latest: 5 stars")
     assert reviews_push["data"]["count"] == 2
@@ -150,6 +154,10 @@ def test_expired_items_are_left_out_before_the_digest_is_made(
     update_preferences(user, {}, NIGHT)
     clock.set(NIGHT_ENDS - timedelta(minutes=90))
     stale = chat(user, "Bob", "1", committed)
+    # Released 90 minutes ago (by an earlier hold), and nothing delivered it since.
+    NotificationLog.objects.filter(pk=stale.pk).update(
+        released_at=NIGHT_ENDS - timedelta(minutes=90)
+    )
     clock.set(EARLY_MORNING)
     fresh = [chat(user, name, "2", committed) for name in ("Ann", "Cy")]
     clock.set(NIGHT_ENDS + timedelta(seconds=1))
@@ -228,3 +236,58 @@ def test_releasing_costs_a_fixed_number_of_queries_per_chunk(expo, committed, cl
         assert deliver_due().successful == 75
     assert len(expo.delivered) == 6 + 30
     assert len(many) == len(few)
+
+
+def _held(user, count: int, body: str, data: dict, first_pk: int) -> list[NotificationLog]:
+    """`count` released reviews, with the largest primary keys a database holds (long ids)."""
+    rows = [
+        NotificationLog(
+            pk=first_pk + n,
+            user=user,
+            type="review",
+            title="New review",
+            body=body,
+            data=data,
+            held=True,
+            next_attempt_at=NIGHT_ENDS,
+            released_at=NIGHT_ENDS,
+            created_at=EARLY_MORNING + timedelta(seconds=n),
+        )
+        for n in range(count)
+    ]
+    return NotificationLog.objects.bulk_create(rows)
+
+
+LONG_ID = 9_000_000_000_000_000_000  # 19 digits, below BigAutoField's 2**63
+
+
+@pytest.mark.parametrize(
+    ("body", "data"),
+    [
+        # Multibyte text: the quoted body gives way first, then the oldest ids.
+        ("Größe passt nicht ✓ " * 80, {"type": "review", "productId": "7"}),
+        # The newest item's own data nearly fills a push by itself: it gives way last.
+        ("Kurz", {"type": "review", "note": "é" * 1400}),
+    ],
+    ids=["long-multibyte-body", "data-near-the-limit"],
+)
+def test_a_digest_of_a_hundred_long_items_fits_the_limit(user, devices, expo, clock, body, data):
+    clock.set(NIGHT_ENDS + timedelta(seconds=1))
+    held = _held(user, 100, body, data, LONG_ID)
+
+    report = deliver_due()
+
+    assert report.successful == 100
+    [digest] = [m for m in expo.delivered if m["to"] == PHONE]
+    assert (digest["title"], digest["data"]["count"]) == ("100 new reviews", 100)
+    assert protocol.payload_size(digest) <= DEFAULTS["MAX_PAYLOAD_BYTES"]
+    listed = digest["data"]["notificationIds"]
+    newest_first = [str(row.pk) for row in reversed(held)]
+    assert listed == newest_first[: len(listed)]
+    if len(body) > 100:  # the quoted body gave way (at a character, not a byte)
+        assert digest["body"].startswith("Latest: Größe") and digest["body"].endswith("…")
+    else:  # the ids and then the item's own data gave way, never the count
+        assert len(listed) < 100
+    # Apple and Google take it: no MessageTooBig, every item delivered.
+    receipts = check_receipts(min_age=timedelta(0))
+    assert (receipts.checked, receipts.failed) == (200, 0)

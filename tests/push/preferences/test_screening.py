@@ -244,3 +244,70 @@ def test_bulk_sends_honour_preferences_with_a_fixed_number_of_queries(
     held = NotificationLog.objects.filter(status="pending")
     assert {log.next_attempt_at for log in held} == {NIGHT_ENDS}
     assert len(expo.delivered) == 20
+
+
+# -- held is later, not never -----------------------------------------------------------------
+
+
+def test_clearing_quiet_hours_releases_what_they_held_at_once(user, phone, expo, committed, clock):
+    update_preferences(user, {}, NIGHT)
+    clock.set(LATE_EVENING)
+    log = chat(user, committed)
+    assert (log.status, expo.delivered) == ("pending", [])
+    with committed():
+        update_preferences(user, {}, None)  # the user switches quiet hours off at 23:30
+    log.refresh_from_db()
+    assert (log.status, log.released_at) == ("sent", LATE_EVENING)
+    assert [m["body"] for m in expo.delivered] == ["Tap to view message"]
+
+
+def test_shortened_quiet_hours_hold_only_until_their_new_end(user, phone, expo, committed, clock):
+    update_preferences(user, {}, NIGHT)
+    clock.set(LATE_EVENING)  # 23:30 in Berlin
+    log = chat(user, committed)
+    with committed():
+        update_preferences(user, {}, QuietHours(time(22, 0), time(23, 45), "Europe/Berlin"))
+    log.refresh_from_db()
+    new_end = LATE_EVENING + timedelta(minutes=15)
+    assert (log.status, log.next_attempt_at, log.released_at) == ("pending", new_end, new_end)
+    clock.set(new_end + timedelta(seconds=1))
+    assert deliver_due().successful == 1
+
+
+def test_a_held_notification_read_in_the_app_is_not_pushed_nor_counted(
+    user, phone, expo, committed, clock
+):
+    update_preferences(user, {}, NIGHT)
+    clock.set(LATE_EVENING)
+    read, *_unread = (chat(user, committed, text=f"chat {n}") for n in range(3))
+    assert push.inbox.mark_read(user, [read.pk]) == 1  # seen in the app during the night
+    clock.set(NIGHT_ENDS + timedelta(seconds=1))
+    report = deliver_due()
+    assert (report.successful, report.skipped) == (2, 1)
+    read.refresh_from_db()
+    assert (read.status, read.error_message) == (
+        "skipped",
+        "ReadInApp: the user read it in the app before it was pushed.",
+    )
+    [digest] = expo.delivered
+    assert (digest["title"], digest["data"]["count"]) == ("2 new messages", 2)
+    assert str(read.pk) not in digest["data"]["notificationIds"]
+
+
+def test_chats_over_the_hourly_cap_arrive_as_one_digest_however_late(
+    user, phone, expo, committed, clock, settings
+):
+    push_settings_update(settings, MAX_NOTIFICATIONS_PER_HOUR=1)
+    start = clock.now
+    first = chat(user, committed, text="first")
+    clock.advance(minutes=1)
+    later = [chat(user, committed, text=f"over the cap {n}") for n in range(3)]
+    assert first.status == "sent" and {log.status for log in later} == {"pending"}
+    # Nothing looked at the outbox until 90 minutes after the first: still worth an hour
+    # from their release at the end of the hour, not from when they were written.
+    clock.set(start + timedelta(minutes=90))
+    report = deliver_due()
+    assert (report.successful, report.skipped) == (3, 0)
+    digest = expo.delivered[-1]
+    assert (digest["title"], digest["data"]["count"]) == ("3 new messages", 3)
+    assert digest["ttl"] == 3600 - 30 * 60

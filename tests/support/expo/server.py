@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
@@ -67,6 +67,10 @@ class ExpoServer(LoopbackService):
         self.token_errors: dict[str, str] = {}
         self.receipt_errors: dict[str, str] = {}
         self.token_projects: dict[str, str] = {}
+        # Called with the tokens of each accepted send request, after Expo accepted them and
+        # before the answer leaves: a test does its damage between the two (a database
+        # connection terminated, a user deleted) and the client learns of it after.
+        self.on_accept: Callable[[list[str]], None] | None = None
 
         self._lock = threading.Lock()
         self._bucket = protocol.TokenBucket(rate_per_second, burst)
@@ -186,6 +190,7 @@ class ExpoServer(LoopbackService):
             self.token_errors.clear()
             self.receipt_errors.clear()
             self.token_projects.clear()
+            self.on_accept = None
 
     # -- observation ----------------------------------------------------------------------
 
@@ -270,6 +275,10 @@ class ExpoServer(LoopbackService):
                 tickets = self._accept(messages, len(recipients))
         except RequestError as error:
             return error.reply()
+        if self.on_accept is not None:
+            self.on_accept(
+                [t for t, ticket in zip(recipients, tickets, strict=True) if "id" in ticket]
+            )
         return json_reply({"data": tickets})
 
     def _handle_receipts(self, headers: Message, raw: bytes, gzipped: bool) -> Reply:
