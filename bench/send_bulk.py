@@ -356,9 +356,9 @@ def run_child(server: Any, users: int, trace: bool, keep_debug: bool) -> dict[st
     command += ["--memory-child", str(users), "--expo-url", server.url]
     command += ["--trace"] if trace else []
     command += ["--keep-debug"] if keep_debug else []
-    process = subprocess.run(  # noqa: S603
-        command, capture_output=True, text=True, check=False, cwd=ROOT
-    )
+    # From the directory this run started in (the project root): the child imports the
+    # same code as its parent.
+    process = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if process.returncode != 0:
         sys.stderr.write(process.stderr)
         raise SystemExit(f"memory run for {users} users failed ({process.returncode})")

@@ -3,8 +3,18 @@
 Pushes of one thread collapse on the phone (`collapseId`, Android's `tag`).
 """
 
+from datetime import timedelta
+
 from messaging.models import Message
-from push import Notification, on_created
+from push import Notification, on_created, register_type
+
+# A chat message is news for an hour; a digest names who wrote ("From Bob, Ann and 1 more").
+register_type(
+    "message",
+    label="Messages",
+    max_age=timedelta(hours=1),
+    digest=("new message", "new messages"),
+)
 
 
 @on_created("messaging.Message")

@@ -1,7 +1,16 @@
 """When something happens to an order, who hears about it (the app's texts and payloads)."""
 
 from orders.models import Order, Payment, Review
-from push import Change, Notification, on_change, on_created
+from push import Change, Notification, on_change, on_created, register_type
+
+# The marketplace's kinds of notification. Orders and payments are urgent: they pass quiet
+# hours and the hourly cap.
+register_type("order", label="Orders", urgent=True, digest=("order update", "order updates"))
+register_type(
+    "payment", label="Payments", urgent=True, digest=("payment update", "payment updates")
+)
+register_type("product", label="Products", digest=("product update", "product updates"))
+register_type("review", label="Reviews", digest=("new review", "new reviews"))
 
 ORDER_STATUS_TEXTS = {
     Order.Status.PROCESSING: "Your order is being processed",

@@ -12,6 +12,7 @@ from importlib import import_module
 from typing import Any
 
 from push.exceptions import PushConfigurationError, PushError
+from push.types import register_type
 
 __all__ = [
     "Change",
@@ -24,6 +25,7 @@ __all__ = [
     "outbox",
     "receivers_disabled",
     "redeliver",
+    "register_type",
     "send",
     "send_bulk",
 ]

@@ -1,6 +1,7 @@
 from collections import Counter
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -13,6 +14,7 @@ from push.admin_display import (
     OutcomeFilter,
     ReceiptErrorFilter,
     TicketErrorFilter,
+    TypeFilter,
     mark,
 )
 from push.errors import error_code
@@ -30,6 +32,14 @@ from push.sending import send
 from push.states import outcome_of
 from push.token_lifecycle import DeactivationReason, reactivate_tokens, retire_tokens
 from push.tokens import mask_token
+
+
+def user_search_fields(path: str) -> tuple[str, ...]:
+    """Search the user by its username field and its email field, whatever the user model."""
+    model = get_user_model()
+    names = {model.USERNAME_FIELD, model.get_email_field_name()}
+    present = {field.name for field in model._meta.get_fields()}
+    return tuple(f"{path}__{name}" for name in sorted(names & present))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -59,7 +69,7 @@ class PushTokenAdmin(admin.ModelAdmin):
         "created_at",
     )
     list_filter = ("device_type", "is_active", "deactivation_reason", "deactivated_at")
-    search_fields = ("user__email", "user__username", "token")
+    search_fields = (*user_search_fields("user"), "token")
     list_select_related = ("user",)
     # Activation changes go through the actions, which record when and why.
     readonly_fields = (
@@ -150,8 +160,8 @@ class NotificationLogAdmin(ReadOnlyAdmin):
         "sent_to_tokens",
         "attempts",
     )
-    list_filter = ("type", OutcomeFilter, NotificationErrorFilter, "created_at")
-    search_fields = ("user__email", "user__username", "title")
+    list_filter = (TypeFilter, OutcomeFilter, NotificationErrorFilter, "created_at")
+    search_fields = (*user_search_fields("user"), "title")
     list_select_related = ("user",)
     raw_id_fields = ("user",)
     date_hierarchy = "created_at"
@@ -197,7 +207,7 @@ class NotificationLogAdmin(ReadOnlyAdmin):
 @admin.register(NotificationPreference)
 class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_display = ("user", "disabled_types", "quiet_start", "quiet_end", "timezone", "updated_at")
-    search_fields = ("user__email", "user__username")
+    search_fields = user_search_fields("user")
     list_select_related = ("user",)
     readonly_fields = ("updated_at",)
     raw_id_fields = ("user",)
@@ -226,7 +236,7 @@ class PushDeliveryAdmin(ReadOnlyAdmin):
         "created_at",
         "push_token__device_type",
     )
-    search_fields = ("notification__user__username", "notification__user__email")
+    search_fields = user_search_fields("notification__user")
     list_select_related = ("notification__user", "push_token")
     date_hierarchy = "created_at"
     exclude = ("token",)

@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString
 from push import clock
 from push.errors import DELIVERY_CODES, NOTIFICATION_CODES
 from push.states import Outcome
+from push.types import types
 
 OUTCOME_COLORS = {
     Outcome.SENT: "#1a7f37",
@@ -35,6 +36,20 @@ def mark(outcome: str, text: str | None = None) -> SafeString:
         color,
         label,
     )
+
+
+class TypeFilter(admin.SimpleListFilter):
+    """The registered types (push.register_type), by their labels."""
+
+    title = "type"
+    parameter_name = "type"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [(kind.name, kind.label) for kind in types()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
+        value = self.value()
+        return None if value is None else queryset.filter(type=value)
 
 
 class OutcomeFilter(admin.SimpleListFilter):

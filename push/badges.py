@@ -20,7 +20,8 @@ from datetime import UTC, datetime, timedelta
 
 from push import clock
 from push.conf import push_settings
-from push.models import NotificationLog, NotificationType, PushToken
+from push.models import NotificationLog, PushToken
+from push.types import SYSTEM
 
 KEY_PREFIX = "badge-sync:"
 # Expo fields of every badge update; the badge number and the ttl are added when it is sent.
@@ -60,7 +61,7 @@ def schedule_update(user_id: int) -> bool:
     slot = math.floor((now - _EPOCH).total_seconds() / seconds)
     row = NotificationLog(
         user_id=user_id,
-        type=NotificationType.SYSTEM,
+        type=SYSTEM,
         title="",
         body="",
         options=dict(OPTIONS),

@@ -12,8 +12,8 @@ from django.utils.module_loading import import_string
 from push.api.throttling import invalid_rates
 from push.conf import DELIVERY_MODES, max_age_of, push_settings
 from push.exceptions import PushConfigurationError
-from push.models import NotificationType
 from push.receivers import declarations, tracker_for
+from push.types import SYSTEM, is_registered, type_names
 
 E001_INVALID_SETTINGS = "push.E001"
 E002_UNTRACKED_FIELD = "push.E002"
@@ -25,6 +25,7 @@ E007_UNIMPORTABLE_PATH = "push.E007"
 E008_UNKNOWN_FIELD = "push.E008"
 E009_INVALID_MAX_AGE = "push.E009"
 E010_INVALID_BADGE_SYNC = "push.E010"
+E012_UNKNOWN_TYPE = "push.E012"
 # Deploy checks (`manage.py check --deploy`).
 W001_TEST_ENDPOINT_ENABLED = "push.W001"
 W002_DEVELOPMENT_TRANSPORT = "push.W002"
@@ -99,7 +100,8 @@ def check_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
                 id=E006_INVALID_HOURLY_CAP,
             )
         )
-    for kind in NotificationType.values:
+    ages = push_settings.MAX_AGE_SECONDS
+    for kind in ages if isinstance(ages, dict) else [SYSTEM]:  # not a dict: E009 says so
         try:
             max_age_of(kind)
         except PushConfigurationError as exc:
@@ -111,6 +113,18 @@ def check_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
                 )
             )
             break
+    for name in ("MAX_AGE_SECONDS", "TYPE_MESSAGE_OPTIONS"):
+        unknown = [kind for kind in _configured_types(name) if not is_registered(kind)]
+        if unknown:
+            errors.append(
+                Error(
+                    f"PUSH_NOTIFICATIONS[{name!r}] names notification types nobody registered: "
+                    f"{', '.join(map(repr, unknown))}.",
+                    hint=f"Registered: {', '.join(type_names())}. Declare a type with "
+                    "push.register_type() in its app's notifications.py.",
+                    id=E012_UNKNOWN_TYPE,
+                )
+            )
     sync = push_settings.BADGE_SYNC_SECONDS
     if sync is not None and (
         isinstance(sync, bool) or not isinstance(sync, int | float) or not 0 < sync < math.inf
@@ -169,6 +183,12 @@ def check_deployment(app_configs=None, **kwargs) -> list[CheckMessage]:
     if unshared_rate_limit():
         warnings.append(CheckWarning(W005_MESSAGE, hint=W005_HINT, id=W005_UNSHARED_RATE_LIMIT))
     return warnings
+
+
+def _configured_types(name: str) -> list[str]:
+    """The notification types a per-type setting names (none if it is not a dict)."""
+    value = getattr(push_settings, name)
+    return list(value) if isinstance(value, dict) else []
 
 
 def unshared_rate_limit() -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 
 from push.exceptions import PushConfigurationError
+from push.types import DEFAULT_MAX_AGE, get_type, is_registered
 
 BACKGROUND = "background"
 INLINE = "inline"
@@ -108,20 +109,12 @@ DEFAULTS: dict[str, Any] = {
     # A device whose receipt says MessageRateExceeded is skipped for this long, doubling
     # with each repeat (at most a day); a clean receipt ends the doubling.
     "DEVICE_PAUSE_SECONDS": 60.0,
-    # Seconds a notification of each type is worth pushing (None: no maximum). Older ones
-    # are skipped ("Expired"); the rest carry the time they have left as their Expo `ttl`.
-    # Types given here replace the defaults one by one.
     # The Prometheus endpoint (/metrics) answers only `Authorization: Bearer <this token>`;
     # None (the default) switches it off (404).
     "METRICS_TOKEN": None,
-    "MAX_AGE_SECONDS": {
-        "message": 60 * 60,
-        "order": 24 * 60 * 60,
-        "payment": 24 * 60 * 60,
-        "review": 24 * 60 * 60,
-        "product": 24 * 60 * 60,
-        "system": 24 * 60 * 60,
-    },
+    # Seconds a notification of a type is worth pushing, replacing the type's own max_age
+    # (push.register_type) for this project: {"message": 1800}. None: for ever.
+    "MAX_AGE_SECONDS": {},
 }
 
 
@@ -153,13 +146,15 @@ push_settings = PushSettings()
 def max_age_of(kind: str) -> timedelta | None:
     """Return how long a notification of type `kind` is worth pushing (None: for ever).
 
-    From MAX_AGE_SECONDS, whose keys replace the defaults one by one. Delivery skips older
-    notifications as Expired; retries need not outlive it either.
+    The type's own max_age (push.register_type), unless MAX_AGE_SECONDS names the type.
+    Delivery skips older notifications as Expired; retries need not outlive it either.
     """
     configured = push_settings.user_settings().get("MAX_AGE_SECONDS") or {}
     if not isinstance(configured, dict):
         raise PushConfigurationError("PUSH_NOTIFICATIONS['MAX_AGE_SECONDS'] must be a dict.")
-    seconds = {**DEFAULTS["MAX_AGE_SECONDS"], **configured}.get(kind)
+    if kind not in configured:
+        return get_type(kind).max_age if is_registered(kind) else DEFAULT_MAX_AGE
+    seconds = configured[kind]
     if seconds is None:
         return None
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0:

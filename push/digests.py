@@ -18,16 +18,10 @@ from typing import Any
 from push.conf import push_settings
 from push.models import NotificationLog
 from push.payloads import at_delivery, build_payload, payload_size
+from push.types import get_type, is_registered
 
-# How a digest counts its items, per type: (one, many).
-NOUNS = {
-    "message": ("new message", "new messages"),
-    "review": ("new review", "new reviews"),
-    "product": ("product update", "product updates"),
-    "system": ("notification", "notifications"),
-    "order": ("order update", "order updates"),
-    "payment": ("payment update", "payment updates"),
-}
+DEFAULT_NOUNS = ("notification", "notifications")
+
 # `data` key naming who an item is from (chat messages set it): the digest names them.
 SENDER_KEY = "senderName"
 # The digest names at most this many senders; the rest are "N more".
@@ -123,7 +117,8 @@ def texts(members: list[NotificationLog]) -> tuple[str, str]:
     Chat digests never quote a message: chat notifications never carry one.
     """
     lead = members[0]
-    one, many = NOUNS.get(lead.type, ("notification", "notifications"))
+    # How the type counts its items (push.register_type's digest): "3 new messages".
+    one, many = get_type(lead.type).digest if is_registered(lead.type) else DEFAULT_NOUNS
     title = f"{len(members)} {many if len(members) != 1 else one}"
     names = list(
         dict.fromkeys(

@@ -34,6 +34,16 @@ logger = logging.getLogger(__name__)
 _mode_override: ContextVar[str | None] = ContextVar("push_delivery_mode", default=None)
 
 
+def in_transaction(using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether the caller has a transaction open, so delivery must wait for its commit.
+
+    A test case's own transaction (Django's TestCase, pytest-django's `db`) is not one: it
+    never commits, and each save in it stands for one that would have committed by itself,
+    as Django's durable atomic blocks see it too.
+    """
+    return any(not block._from_testcase for block in connections[using].atomic_blocks)
+
+
 def delivery_mode() -> str:
     """Return the delivery mode in force here: the override, or the DELIVERY setting."""
     return _mode_override.get() or push_settings.DELIVERY
@@ -59,7 +69,7 @@ def add(notification: Notification, using: str = DEFAULT_DB_ALIAS) -> Notificati
     Outside a transaction, delivery happens now (inline: the row comes back updated) or is
     queued (background, celery: the row comes back pending).
     """
-    now = not connections[using].in_atomic_block and delivery_mode() == INLINE
+    now = not in_transaction(using) and delivery_mode() == INLINE
     row = notification.row()
     if not notification.recipient_loaded:
         refuse_missing_users([row.user_id], using)
@@ -142,8 +152,7 @@ def add_many(
     """
     if notification.too_large:
         raise ValueError(notification.row_fields()["error_message"])
-    in_transaction = transaction.get_connection().in_atomic_block
-    if in_transaction or delivery_mode() != INLINE:
+    if in_transaction() or delivery_mode() != INLINE:
         ids = _written_ids(_written_in_chunks(notification, user_ids), on_chunk)
         deliver_after_commit(ids=ids)
         return DeliveryReport(total=len(ids), pending=len(ids)).as_dict()
@@ -214,7 +223,7 @@ def deliver_after_commit(
     Outside a transaction they are handed off now. Loaded `rows` are delivered in place
     (the caller sees their outcome), `ids` are loaded by the claim.
     """
-    if connections[using].in_atomic_block:
+    if in_transaction(using):
         batch = transaction_batch(using)
         batch.rows.extend(rows)
         batch.ids.extend(ids)

@@ -19,11 +19,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
 from push import badges, clock
-from push.models import NotificationLog, NotificationType
+from push.models import NotificationLog
+from push.types import is_registered, type_names
+from push.users import UserRef, user_id_of
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -101,8 +104,8 @@ def list_notifications(
     """
     if isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= MAX_PAGE_SIZE:
         raise ValueError(f"limit must be an integer from 1 to {MAX_PAGE_SIZE}.")
-    if type is not None and type not in NotificationType.values:
-        raise ValueError(f"type must be one of: {', '.join(NotificationType.values)}.")
+    if type is not None and not is_registered(type):
+        raise ValueError(f"type must be one of: {', '.join(type_names())}.")
     rows = unread_of(_pk(user)) if unread_only else inbox_of(_pk(user))
     if type is not None:
         rows = rows.filter(type=type)
@@ -129,7 +132,7 @@ def unread_counts(user_ids: Iterable[int]) -> dict[int, int]:
 
     This is the default BADGE_COUNTS: the delivery engine asks it once per chunk.
     """
-    ids = {int(user_id) for user_id in user_ids}
+    ids = {user_id_of(user_id) for user_id in user_ids}
     if not ids:
         return {}
     rows = (
@@ -174,8 +177,5 @@ def mark_read(user, ids: Iterable[int] | None = None, *, all: bool = False) -> i
     return marked
 
 
-def _pk(user) -> int:
-    pk = getattr(user, "pk", user)
-    if isinstance(pk, bool) or not isinstance(pk, int):
-        raise TypeError(f"Expected a user or a user id, got {user.__class__.__name__}.")
-    return pk
+def _pk(user: UserRef) -> Any:
+    return user_id_of(user)

@@ -8,6 +8,7 @@ from push import clock
 from push.querysets import NotificationQuerySet, PushDeliveryQuerySet, PushTokenQuerySet
 from push.states import DeliveryStatus, DeviceType, NotificationStatus, ReceiptStatus
 from push.tokens import mask_token
+from push.types import SYSTEM
 
 __all__ = [
     "DeliveryStatus",
@@ -15,22 +16,12 @@ __all__ = [
     "NotificationLog",
     "NotificationPreference",
     "NotificationStatus",
-    "NotificationType",
     "OperatorAlert",
     "Overview",
     "PushDelivery",
     "PushToken",
     "ReceiptStatus",
 ]
-
-
-class NotificationType(models.TextChoices):
-    ORDER = "order", "Order"
-    MESSAGE = "message", "Message"
-    PAYMENT = "payment", "Payment"
-    PRODUCT = "product", "Product"
-    REVIEW = "review", "Review"
-    SYSTEM = "system", "System"
 
 
 class PushToken(models.Model):
@@ -77,9 +68,8 @@ class NotificationLog(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_logs"
     )
-    type = models.CharField(
-        max_length=20, choices=NotificationType.choices, default=NotificationType.SYSTEM
-    )
+    # A registered type's name (push.types): the apps that send declare their own.
+    type = models.CharField(max_length=50, default=SYSTEM)
     title = models.CharField(max_length=255)
     body = models.TextField()
     data = models.JSONField(null=True, blank=True)

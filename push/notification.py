@@ -5,6 +5,7 @@ one. It is checked when it is made, so nothing invalid is ever written.
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,13 +13,14 @@ from django.db.models import Model
 
 from push.conf import push_settings
 from push.errors import PAYLOAD_TOO_LARGE
-from push.models import NotificationLog, NotificationStatus, NotificationType
+from push.models import NotificationLog, NotificationStatus
 from push.payloads import expo_options, payload_size
+from push.types import SYSTEM, get_type
+from push.users import UserRef, user_id_of
 from push.validation import check_json, check_text
 
 logger = logging.getLogger(__name__)
 
-UserRef = Model | int
 
 _TITLE_MAX_LENGTH = NotificationLog._meta.get_field("title").max_length
 _KEY_MAX_LENGTH = NotificationLog._meta.get_field("key").max_length
@@ -28,7 +30,8 @@ _KEPT_BODY_CHARACTERS = 200
 
 @dataclass(frozen=True)
 class Notification:
-    """What to send, to whom (`to`: a user or an id; None for a bulk send's template).
+    """What to send, to whom (`to`: a user, a user id, or a list of them; None for a bulk
+    send's template).
 
     `options` are Expo message fields by push.send()'s keyword names (subtitle, sound,
     badge, channel_id, ttl, ...). `key` makes it idempotent: at most one notification per
@@ -36,20 +39,17 @@ class Notification:
     could never be sent.
     """
 
-    to: UserRef | None
+    to: UserRef | Sequence[UserRef] | None
     title: str
     body: str
     data: dict[str, Any] | None = None
-    type: str = NotificationType.SYSTEM
+    type: str = SYSTEM
     options: dict[str, Any] = field(default_factory=dict)
     # Idempotency key: at most one notification per user and key; a repeat sends nothing.
     key: str = ""
 
     def __post_init__(self) -> None:
-        if self.type not in NotificationType.values:
-            raise ValueError(
-                f"Unknown notification type {self.type!r}; use one of {NotificationType.values}."
-            )
+        get_type(self.type)  # a clear ValueError for a type nobody registered
         check_text(self.title, "title")
         check_text(self.body, "body")
         if len(self.title) > _TITLE_MAX_LENGTH:
@@ -64,7 +64,7 @@ class Notification:
         if not isinstance(self.options, dict):
             raise TypeError("options must be a dict of Expo message fields.")
         if self.to is not None:
-            user_id_of(self.to)
+            self.recipient_ids()  # a clear TypeError or ValueError for what is no user
         object.__setattr__(self, "_row_fields", self._fields())
 
     @property
@@ -74,16 +74,25 @@ class Notification:
 
     @property
     def recipient_loaded(self) -> bool:
-        """Whether `to` is a user read from the database (no need to check that it exists)."""
-        return isinstance(self.to, Model) and not self.to._state.adding
+        """Whether `to` holds only users read from the database (they need no check)."""
+        users = self.to if isinstance(self.to, list | tuple) else [self.to]
+        return all(isinstance(user, Model) and not user._state.adding for user in users)
 
-    def recipient_id(self) -> int:
-        """Return the primary key of the recipient."""
+    def recipient_ids(self) -> list[Any]:
+        """Return the primary keys of the recipients, each once, in their order."""
         if self.to is None:
             raise ValueError("This notification has no recipient (`to`).")
-        return user_id_of(self.to)
+        users = self.to if isinstance(self.to, list | tuple) else [self.to]
+        return list(dict.fromkeys(user_id_of(user) for user in users))
 
-    def row(self, user_id: int | None = None, **fields: Any) -> NotificationLog:
+    def recipient_id(self) -> Any:
+        """Return the primary key of the one recipient."""
+        ids = self.recipient_ids()
+        if len(ids) != 1:
+            raise ValueError(f"This notification has {len(ids)} recipients, not one.")
+        return ids[0]
+
+    def row(self, user_id: Any = None, **fields: Any) -> NotificationLog:
         """Return an unsaved NotificationLog row for `user_id` (default: the recipient)."""
         if user_id is None:
             user_id = self.recipient_id()
@@ -118,12 +127,3 @@ class Notification:
             row["body"] = self.body[:_KEPT_BODY_CHARACTERS]
             logger.warning("Not sending a %s notification: payload of %d bytes", self.type, size)
         return row
-
-
-def user_id_of(user: UserRef) -> int:
-    """Return the primary key of a user given as a model instance or as an id."""
-    if isinstance(user, Model):
-        return user.pk
-    if isinstance(user, int) and not isinstance(user, bool):
-        return user
-    raise TypeError(f"Expected a user or a user id, got {user.__class__.__name__}.")

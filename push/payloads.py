@@ -15,6 +15,7 @@ from push.conf import push_settings
 from push.exceptions import PushConfigurationError
 from push.freshness import seconds_left
 from push.models import NotificationLog
+from push.users import user_id_of
 from push.validation import check_expo_fields
 
 logger = logging.getLogger(__name__)
@@ -151,7 +152,7 @@ def badge_counts(user_ids: set[int]) -> dict[int, int]:
         return {}
     counts = _badge_function(path)
     try:
-        return {int(user): int(count) for user, count in counts(user_ids).items()}
+        return {user_id_of(user): int(count) for user, count in counts(user_ids).items()}
     except Exception:
         logger.exception("BADGE_COUNTS %s failed: sending without badges", path)
         return {}

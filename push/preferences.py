@@ -14,9 +14,9 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
 from push import clock, errors, handoff
-from push.delivery.screening import ALWAYS_ON_TYPES
-from push.models import NotificationLog, NotificationPreference, NotificationType
+from push.models import NotificationLog, NotificationPreference
 from push.quiet_hours import QuietHours, quiet_hours_end, timezone_names
+from push.types import get_type, is_registered, type_names
 
 __all__ = [
     "InvalidPreferences",
@@ -52,7 +52,7 @@ def _as_dict(preference: NotificationPreference | None) -> dict[str, Any]:
             preference.quiet_start, preference.quiet_end, preference.timezone
         ).as_dict()
     return {
-        "preferences": {kind: kind not in disabled for kind in NotificationType.values},
+        "preferences": {kind: kind not in disabled for kind in type_names()},
         "quiet_hours": quiet,
     }
 
@@ -69,13 +69,11 @@ def parse_changes(body: dict[str, Any]) -> tuple[dict[str, bool], Any]:
     if not isinstance(switches, dict):
         raise InvalidPreferences("preferences must be an object of type: true/false")
     for kind, enabled in switches.items():
-        if kind not in NotificationType.values:
-            raise InvalidPreferences(
-                f"Unknown notification type: use {', '.join(NotificationType.values)}"
-            )
+        if not is_registered(kind):
+            raise InvalidPreferences(f"Unknown notification type: use {', '.join(type_names())}")
         if not isinstance(enabled, bool):
             raise InvalidPreferences("Each preference must be true or false")
-        if kind in ALWAYS_ON_TYPES and not enabled:
+        if not get_type(kind).can_disable and not enabled:
             raise InvalidPreferences(f"{kind} notifications cannot be switched off")
     quiet = _parse_quiet_hours(body["quiet_hours"]) if "quiet_hours" in body else _UNSET
     return switches, quiet
@@ -117,7 +115,7 @@ def update_preferences(
         disabled = set(preference.disabled_types)
         for kind, enabled in switches.items():
             (disabled.discard if enabled else disabled.add)(kind)
-        preference.disabled_types = [kind for kind in NotificationType.values if kind in disabled]
+        preference.disabled_types = sorted(disabled)
         if quiet is not _UNSET:
             preference.quiet_start = quiet.start if quiet else None
             preference.quiet_end = quiet.end if quiet else None

@@ -241,12 +241,19 @@ def _post_save_receiver(declaration: Declaration) -> Callable[..., None]:
     def notify(sender, instance, created=False, raw=False, using=None, update_fields=None, **kw):
         if raw or _disabled.get():
             return
+        using = using or DEFAULT_DB_ALIAS
         try:
             event = _event(declaration, instance, created, update_fields)
-            if event is not None:
-                # A savepoint: a failing notification must not poison the business transaction.
-                with transaction.atomic(using=using):
-                    _record(declaration, instance, event, using or DEFAULT_DB_ALIAS)
+            if event is None:
+                return
+            # Inside the caller's transaction the rows go out when it commits, and a later
+            # change in it revises them; a save outside one is its own transaction.
+            batch = handoff.transaction_batch(using) if handoff.in_transaction(using) else None
+            # A savepoint: a failing notification must not poison the business transaction.
+            with transaction.atomic(using=using):
+                written = _record(declaration, instance, event, using, batch)
+            if batch is None:
+                handoff.hand_off([], written)
         except Exception:
             logger.exception("Notification %s failed for %s", declaration.name, _label(instance))
 
@@ -281,39 +288,53 @@ def _event(
 _MISSING = object()
 
 
-def _record(declaration: Declaration, instance: Model, change: Change, using: str) -> None:
-    """Write, rewrite or withdraw this transaction's row for (declaration, object)."""
-    batch = handoff.transaction_batch(using)
+def _record(
+    declaration: Declaration,
+    instance: Model,
+    change: Change,
+    using: str,
+    batch: handoff.TransactionBatch | None,
+) -> list[int]:
+    """Write, rewrite or withdraw this transaction's rows for (declaration, object).
+
+    Returns the ids of the rows written anew. In a transaction (`batch`) they are handed to
+    delivery when it commits; outside one, the caller hands them off.
+    """
+    notes = batch.notes if batch is not None else {}
     key = (declaration.name, instance.pk)
-    # (this transaction's pending row or None, the value the transaction began with)
-    row_pk, started_from = batch.notes.get(key, (None, change.old))
+    # (this transaction's pending rows, the value the transaction began with)
+    row_pks, started_from = notes.get(key, ((), change.old))
     notification = None
     if change.created or change.new != started_from:
         if declaration.field is None or declaration.watches(change.new):
             notification = _build(declaration, instance, change)
-    # The earlier row may have gone with a rolled-back savepoint: then it matches nothing.
+    # Earlier rows may have gone with a rolled-back savepoint: then they match nothing.
     earlier = NotificationLog.objects.using(using).filter(
-        pk=row_pk, status=NotificationStatus.PENDING
+        pk__in=row_pks, status=NotificationStatus.PENDING
     )
     if notification is None:
-        if row_pk is not None:
+        if row_pks:
             earlier.delete()  # superseded: back where it started, or an unwatched value
-        batch.notes[key] = (None, started_from)
-        return
-    row = notification.row()
+        notes[key] = ((), started_from)
+        return []
+    recipients = notification.recipient_ids()
     if not notification.recipient_loaded:
-        handoff.refuse_missing_users([row.user_id], using)
-    if row_pk is not None and not notification.key:
-        if earlier.update(user_id=row.user_id, **notification.row_fields()):
-            return
-    elif row_pk is not None:
-        earlier.delete()  # a keyed notification is written anew: its key may be taken
-    row, created = handoff.write(row, using)
-    if not created:
-        batch.notes[key] = (None, started_from)
-        return  # the receiver's key was notified already: nothing more to send
-    batch.notes[key] = (row.pk, started_from)
-    handoff.deliver_after_commit(ids=[row.pk], using=using)
+        handoff.refuse_missing_users(recipients, using)
+    if len(row_pks) == 1 and len(recipients) == 1 and not notification.key:
+        # The usual revision (processing, then shipped): the same row, rewritten.
+        if earlier.update(user_id=recipients[0], **notification.row_fields()):
+            return []
+    elif row_pks:
+        earlier.delete()  # written anew: other recipients, or a key that may be taken
+    written = []
+    for recipient in recipients:
+        row, created = handoff.write(notification.row(recipient), using)
+        if created:  # else the recipient was told about this key already
+            written.append(row.pk)
+    notes[key] = (tuple(written), started_from)
+    if batch is not None and written:
+        handoff.deliver_after_commit(ids=written, using=using)
+    return written
 
 
 def _build(declaration: Declaration, instance: Model, change: Change) -> Notification | None:

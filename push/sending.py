@@ -11,8 +11,10 @@ from typing import Any
 from django.db.models import QuerySet
 
 from push import handoff
-from push.models import NotificationLog, NotificationType
-from push.notification import Notification, UserRef, user_id_of
+from push.models import NotificationLog
+from push.notification import Notification
+from push.types import SYSTEM
+from push.users import UserRef, user_id_of
 
 
 def send(
@@ -21,7 +23,7 @@ def send(
     body: str,
     *,
     data: dict[str, Any] | None = None,
-    type: str = NotificationType.SYSTEM,
+    type: str = SYSTEM,
     key: str = "",
     **options: Any,
 ) -> NotificationLog:
@@ -45,7 +47,7 @@ def send_bulk(
     body: str,
     *,
     data: dict[str, Any] | None = None,
-    type: str = NotificationType.SYSTEM,
+    type: str = SYSTEM,
     key: str = "",
     **options: Any,
 ) -> dict[str, Any]:

@@ -14,6 +14,9 @@ from tests.support.expo import ExpoServer
 from tests.support.marketplace import buyer, order, product, seller  # noqa: F401  (fixtures)
 from tests.support.services import redis_running
 
+# pytester runs a host project's tests in a pytest of their own (tests/push/test_testing_kit.py).
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):

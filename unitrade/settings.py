@@ -91,8 +91,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL;",
     }
-    # A file, not memory: tests start worker processes that must see the same database.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
+    # A file, not memory, beside the database: tests start worker processes that must see
+    # the same database (db.sqlite3 -> test-db.sqlite3).
+    _database = Path(DATABASES["default"]["NAME"])
+    DATABASES["default"]["TEST"] = {"NAME": str(_database.with_name(f"test-{_database.name}"))}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

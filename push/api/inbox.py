@@ -14,7 +14,8 @@ from django.http import HttpRequest, JsonResponse
 from push import inbox
 from push.api import throttling
 from push.api.conventions import BadRequest, json_api
-from push.models import NotificationLog, NotificationType
+from push.models import NotificationLog
+from push.types import is_registered, type_names
 
 MAX_IDS = 500
 _LIMIT = re.compile(r"[0-9]{1,3}")
@@ -39,8 +40,8 @@ def _unread_from(value: str | None) -> bool:
 
 
 def _type_from(value: str | None) -> str | None:
-    if value is not None and value not in NotificationType.values:
-        raise BadRequest(f"type must be one of: {', '.join(NotificationType.values)}")
+    if value is not None and not is_registered(value):
+        raise BadRequest(f"type must be one of: {', '.join(type_names())}")
     return value
 
 

@@ -13,10 +13,11 @@ Five rules, in this order, decide what happens to a claimed notification:
    extra notifications are held until the oldest push of that hour is an hour old, then
    released together: one digest per type (push.digests), not a trickle.
 
-Order and payment notifications are urgent: they skip rules 2 and 3. System notifications
-cannot be switched off. Silent badge updates (push.badges) are not news: rule 0 alone
-applies to them, and the hourly cap counts only news (inbox) pushes. A user without a
-NotificationPreference row has the defaults: every type on, no quiet hours.
+Urgent types (push.register_type(..., urgent=True): UniTrade's orders and payments) skip
+rules 2 and 3; a type registered with can_disable=False (system) cannot be switched off.
+Silent badge updates (push.badges) are not news: rule 0 alone applies to them, and the
+hourly cap counts only news (inbox) pushes. A user without a NotificationPreference row has
+the defaults: every type on, no quiet hours.
 """
 
 from collections import defaultdict
@@ -29,18 +30,9 @@ from push import errors
 from push.badges import is_badge_update
 from push.conf import max_age_of, push_settings
 from push.freshness import fresh_from
-from push.models import (
-    NotificationLog,
-    NotificationPreference,
-    NotificationStatus,
-    NotificationType,
-)
+from push.models import NotificationLog, NotificationPreference, NotificationStatus
 from push.quiet_hours import quiet_hours_end, zone_named
-
-# Never held by quiet hours or the hourly cap.
-URGENT_TYPES = frozenset({NotificationType.ORDER.value, NotificationType.PAYMENT.value})
-# Cannot be switched off.
-ALWAYS_ON_TYPES = frozenset({NotificationType.SYSTEM.value})
+from push.types import NotificationType, get_type, is_registered, types
 
 QUIET_HOURS = f"{errors.QUIET_HOURS}: held until the user's quiet hours end."
 HOURLY_CAP = f"{errors.HOURLY_CAP}: held, the user had their hourly share of notifications."
@@ -98,13 +90,14 @@ def screen(notifications: list[NotificationLog], now: datetime) -> Screening:
             continue
         if is_badge_update(notification):
             continue  # not news: no type to switch off, never held, not capped
-        if preference is not None and kind not in ALWAYS_ON_TYPES:
+        registered = registered_type(kind)
+        if preference is not None and registered.can_disable:
             if kind in preference.disabled_types:
                 screening.skipped[notification.pk] = (
                     f"{errors.TYPE_DISABLED}: the user switched off {kind} notifications."
                 )
                 continue
-        if kind in URGENT_TYPES:
+        if registered.urgent:
             continue
         if preference is not None and preference.quiet_start is not None:
             if notification.user_id not in quiet_until:
@@ -123,6 +116,14 @@ def screen(notifications: list[NotificationLog], now: datetime) -> Screening:
     if cap and capped:
         _apply_hourly_cap(capped, cap, now, screening)
     return screening
+
+
+def registered_type(name: str) -> NotificationType:
+    """The type of a row; one no app registers (any more) is treated as a plain one."""
+    return get_type(name) if is_registered(name) else _UNREGISTERED
+
+
+_UNREGISTERED = NotificationType(name="", label="")
 
 
 def describe_age(age: timedelta) -> str:
@@ -153,7 +154,7 @@ def _apply_hourly_cap(
             status=NotificationStatus.SENT,
             updated_at__gt=now - HOUR,
         )
-        .exclude(type__in=list(URGENT_TYPES))
+        .exclude(type__in=[kind.name for kind in types() if kind.urgent])
         .values("user_id")
         .annotate(count=Count("id", filter=pushes), oldest=Min("updated_at"))
         .order_by()

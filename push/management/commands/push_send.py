@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
@@ -17,8 +18,10 @@ from django.utils.dateparse import parse_datetime
 from push import clock, handoff
 from push.delivery.reports import DeliveryReport
 from push.handoff import inline_delivery
-from push.models import NotificationType, PushToken
+from push.models import PushToken
 from push.notification import Notification
+from push.types import SYSTEM, type_names
+from push.users import user_id_of
 
 # Identifiers looked up per query (a users file may hold many thousands).
 LOOKUP_BATCH = 1000
@@ -51,9 +54,7 @@ class Command(BaseCommand):
         parser.add_argument("--all", action="store_true", dest="everyone", help="Every user.")
         parser.add_argument("--title", required=True)
         parser.add_argument("--body", required=True)
-        parser.add_argument(
-            "--type", dest="kind", default=NotificationType.SYSTEM, choices=NotificationType.values
-        )
+        parser.add_argument("--type", dest="kind", default=SYSTEM, choices=type_names())
         parser.add_argument("--data", default=None, help='JSON object, e.g. \'{"type": "system"}\'')
         parser.add_argument(
             "--at",
@@ -127,7 +128,7 @@ class Command(BaseCommand):
             f"{summary['pending']} pending{when}; {summary['devices']} device(s)"
         )
 
-    def _dry_run(self, user_ids: list[int], title: str, due: datetime | None) -> None:
+    def _dry_run(self, user_ids: list[Any], title: str, due: datetime | None) -> None:
         devices = _devices_by_type(user_ids)
         with_device = _users_with_a_device(user_ids)
         by_type = ", ".join(f"{kind}: {count}" for kind, count in sorted(devices.items()))
@@ -175,15 +176,16 @@ class Progress:
             self.out.write("")  # ends the bar's line
 
 
-def resolve(identifiers: Iterable[str]) -> list[int]:
+def resolve(identifiers: Iterable[str]) -> list[Any]:
     """Return the ids of the active users named by id, username or email, in first-seen order.
 
-    An identifier is tried as an id (digits), then as a username, then as an email
-    (case-insensitive). One that names nobody, or an email several users share, raises
-    CommandError naming them.
+    An identifier is tried as an id (whatever the user model's primary key is: digits, a
+    UUID, ...), then as the username (USERNAME_FIELD), then as an email (case-insensitive,
+    where the user model has one). One that names nobody, or an email several users share,
+    raises CommandError naming them.
     """
     wanted = list(dict.fromkeys(ident.strip() for ident in identifiers if ident.strip()))
-    found: dict[str, int] = {}
+    found: dict[str, Any] = {}
     ambiguous: set[str] = set()
     for start in range(0, len(wanted), LOOKUP_BATCH):
         batch = wanted[start : start + LOOKUP_BATCH]
@@ -198,28 +200,39 @@ def resolve(identifiers: Iterable[str]) -> list[int]:
     return list(dict.fromkeys(found[ident] for ident in wanted))
 
 
-def _look_up(batch: list[str], found: dict[str, int], ambiguous: set[str]) -> None:
+def _as_pk(ident: str) -> Any:
+    """The identifier read as the user model's primary key, or None if it cannot be one."""
+    try:
+        return user_id_of(ident)
+    except (TypeError, ValueError):
+        return None
+
+
+def _look_up(batch: list[str], found: dict[str, Any], ambiguous: set[str]) -> None:
     model = get_user_model()
     username_field = model.USERNAME_FIELD
-    email_field = model.get_email_field_name()
-    digits = [int(ident) for ident in batch if ident.isascii() and ident.isdigit()]
+    email_field = _email_field(model)
+    pks = {ident: pk for ident in batch if (pk := _as_pk(ident)) is not None}
     lowered = {ident.lower() for ident in batch}
-    users = _active_users().annotate(_email=Lower(email_field))
-    rows = users.filter(
-        Q(pk__in=digits) | Q(**{f"{username_field}__in": batch}) | Q(_email__in=lowered)
-    ).values_list("pk", username_field, "_email")
+    users = _active_users()
+    wanted = Q(pk__in=list(pks.values())) | Q(**{f"{username_field}__in": batch})
+    columns = ["pk", username_field]
+    if email_field is not None:
+        users = users.annotate(_email=Lower(email_field))
+        wanted |= Q(_email__in=lowered)
+        columns.append("_email")
     by_pk, by_username, by_email = {}, {}, {}
-    emails: dict[str, set[int]] = {}
-    for pk, username, email in rows:
-        by_pk[str(pk)] = pk
+    emails: dict[str, set] = {}
+    for pk, username, *email in users.filter(wanted).values_list(*columns):
+        by_pk[pk] = pk
         by_username[username] = pk
-        if email:
-            emails.setdefault(email, set()).add(pk)
-    for email, pks in emails.items():
-        by_email[email] = next(iter(pks)) if len(pks) == 1 else None
+        if email and email[0]:
+            emails.setdefault(email[0], set()).add(pk)
+    for email, owners in emails.items():
+        by_email[email] = next(iter(owners)) if len(owners) == 1 else None
     for ident in batch:
-        if ident.isascii() and ident.isdigit() and str(int(ident)) in by_pk:
-            found[ident] = by_pk[str(int(ident))]
+        if pks.get(ident) in by_pk:
+            found[ident] = by_pk[pks[ident]]
         elif ident in by_username:
             found[ident] = by_username[ident]
         elif ident.lower() in by_email:
@@ -231,7 +244,28 @@ def _look_up(batch: list[str], found: dict[str, int], ambiguous: set[str]) -> No
 
 
 def _active_users() -> QuerySet:
-    return get_user_model()._default_manager.filter(is_active=True).order_by("pk")
+    """The users that may be notified: the active ones, where the model says which."""
+    model = get_user_model()
+    users = model._default_manager.order_by("pk")
+    if _has_field(model, "is_active"):
+        users = users.filter(is_active=True)
+    return users
+
+
+def _email_field(model: type) -> str | None:
+    """The user model's email field, if it has one besides its username field."""
+    name = model.get_email_field_name()
+    if name == model.USERNAME_FIELD or not _has_field(model, name):
+        return None
+    return name
+
+
+def _has_field(model: type, name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
 
 
 def _read_users_file(path: Path) -> list[str]:
@@ -277,7 +311,7 @@ def _data(raw: str | None) -> dict | None:
     return data
 
 
-def _devices_by_type(user_ids: list[int]) -> dict[str, int]:
+def _devices_by_type(user_ids: list[Any]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for ids in _batches(user_ids):
         rows = (
@@ -292,14 +326,14 @@ def _devices_by_type(user_ids: list[int]) -> dict[str, int]:
     return counts
 
 
-def _users_with_a_device(user_ids: list[int]) -> int:
+def _users_with_a_device(user_ids: list[Any]) -> int:
     return sum(
         PushToken.objects.active().filter(user_id__in=ids).values("user_id").distinct().count()
         for ids in _batches(user_ids)
     )
 
 
-def _describe_users(user_ids: list[int]) -> list[str]:
+def _describe_users(user_ids: list[Any]) -> list[str]:
     model = get_user_model()
     names = dict(
         model._default_manager.filter(pk__in=user_ids).values_list("pk", model.USERNAME_FIELD)
@@ -316,7 +350,7 @@ def _describe_users(user_ids: list[int]) -> list[str]:
     return lines
 
 
-def _batches(ids: list[int]) -> Iterator[list[int]]:
+def _batches(ids: list[Any]) -> Iterator[list[Any]]:
     for start in range(0, len(ids), LOOKUP_BATCH):
         yield ids[start : start + LOOKUP_BATCH]
 

@@ -35,7 +35,7 @@ def test_one_hung_request_delays_only_its_own_chunk(settings, expo, hang):
     next(yield_)
     try:
         tokens = users_with_devices(400, prefix="hung")
-        hang(4.0)
+        hang(8.0)
         users = get_user_model().objects.order_by("pk")
         push.send_bulk(users, "Hi", "Past the hung one")  # four chunks of 100
         processes.wait_for(lambda: len(expo.delivered) >= 300, 10, "the other chunks")
