@@ -32,6 +32,7 @@ W002_DEVELOPMENT_TRANSPORT = "push.W002"
 W003_DEVELOPMENT_SETTING = "push.W003"
 W004_LOCAL_CACHE = "push.W004"
 W005_UNSHARED_RATE_LIMIT = "push.W005"
+W006_SQLITE_DEFERRED = "push.W006"
 
 W001_MESSAGE = (
     "The push test endpoint (POST /api/users/push-tokens/test/) is enabled: staff accounts "
@@ -56,6 +57,15 @@ W005_MESSAGE = (
     "Expo's 600/s and draw 429s."
 )
 W005_HINT = "Set PUSH_RATE_LIMIT_REDIS_URL (PUSH_NOTIFICATIONS['RATE_LIMIT_REDIS_URL'])."
+W006_MESSAGE = (
+    "SQLite database {alias!r} starts its transactions DEFERRED: the background delivery "
+    "thread and your own saves write at the same time, and a transaction that reads before "
+    "it writes then fails at once with 'database is locked'."
+)
+W006_HINT = (
+    'Add "transaction_mode": "IMMEDIATE" and "timeout": 20 to DATABASES[{alias!r}]["OPTIONS"] '
+    '(and "init_command": "PRAGMA journal_mode=WAL;" so reads never wait for a write).'
+)
 
 # Modules of the transports that never reach a phone.
 DEVELOPMENT_TRANSPORTS = frozenset({"push.transports.console", "push.transports.locmem"})
@@ -183,6 +193,30 @@ def check_deployment(app_configs=None, **kwargs) -> list[CheckMessage]:
     if unshared_rate_limit():
         warnings.append(CheckWarning(W005_MESSAGE, hint=W005_HINT, id=W005_UNSHARED_RATE_LIMIT))
     return warnings
+
+
+@register()
+def check_sqlite(app_configs=None, **kwargs) -> list[CheckMessage]:
+    """Warn about SQLite databases whose transactions would fail under concurrent writes."""
+    return [
+        CheckWarning(
+            W006_MESSAGE.format(alias=alias),
+            hint=W006_HINT.format(alias=alias),
+            id=W006_SQLITE_DEFERRED,
+        )
+        for alias in deferred_sqlite_databases(settings.DATABASES)
+    ]
+
+
+def deferred_sqlite_databases(databases: dict) -> list[str]:
+    """The aliases of SQLite databases whose transactions start DEFERRED (SQLite's default)."""
+    return [
+        alias
+        for alias, database in databases.items()
+        if database.get("ENGINE", "").endswith("sqlite3")
+        and str((database.get("OPTIONS") or {}).get("transaction_mode") or "").upper()
+        != "IMMEDIATE"
+    ]
 
 
 def _configured_types(name: str) -> list[str]:

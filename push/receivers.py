@@ -45,7 +45,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import Model
+from django.db.models import F, Model
 from django.db.models.signals import post_save, pre_save
 from django.utils.module_loading import autodiscover_modules
 from model_utils import FieldTracker
@@ -229,9 +229,18 @@ def _pre_save_receiver(declaration: Declaration) -> Callable[..., None]:
             if tracker is None or not getattr(instance, tracker.name).has_changed(field_name):
                 return
         rows = type(instance)._base_manager.using(using).filter(pk=instance.pk)
-        if connections[using].in_atomic_block:
+        connection = connections[using]
+        if connection.in_atomic_block:
             # Serialises concurrent changes of this row until our transaction ends.
-            rows = rows.select_for_update()
+            if connection.features.has_select_for_update:
+                rows = rows.select_for_update()
+            else:
+                # SQLite has no FOR UPDATE: take its write lock with a no-op write before
+                # reading. A transaction that reads first and writes after deadlocks with
+                # another doing the same (`database is locked`, at once) in its default
+                # DEFERRED mode; one that writes first waits for the lock instead.
+                primary_key = instance._meta.pk.name
+                rows.update(**{primary_key: F(primary_key)})
         committed_values[declaration.name] = rows.values_list(field_name, flat=True).first()
 
     return confirm_against_database
