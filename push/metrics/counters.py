@@ -4,9 +4,33 @@ Counters and the histogram are prometheus_client's; with PROMETHEUS_MULTIPROC_DI
 the library's multiprocess mode asks, before the process starts) every gunicorn worker,
 `push_deliver` and Celery worker writes its own file and a scrape adds them all up
 (push.metrics.exposition).
+
+prometheus_client is the `metrics` extra: without it the counters count nothing, and
+delivery does not notice.
 """
 
-from prometheus_client import Counter, Histogram
+from typing import Any
+
+try:
+    from prometheus_client import Counter, Histogram
+except ImportError:  # the `metrics` extra is not installed
+
+    class _Uncounted:
+        """A counter or histogram that keeps nothing."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def labels(self, *values: Any) -> "_Uncounted":
+            return self
+
+        def inc(self, amount: float = 1) -> None:
+            pass
+
+        def observe(self, value: float) -> None:
+            pass
+
+    Counter = Histogram = _Uncounted  # type: ignore[assignment,misc]
 
 NOTIFICATIONS = Counter(
     "push_notifications", "Notifications settled, by type and outcome.", ["type", "outcome"]

@@ -41,7 +41,7 @@ def _browser_or_skip():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        problem = "the playwright package is not installed (pip install -e '.[dev]')"
+        problem = "the playwright package is not installed (pip install -r requirements-dev.txt)"
     if problem is None and not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         problem = f"no chromium at {CHROMIUM} (apt-get install -y chromium)"
     if problem:
