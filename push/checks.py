@@ -10,6 +10,7 @@ from django.core.checks import Warning as CheckWarning
 from django.utils.module_loading import import_string
 
 from push.api.throttling import invalid_rates
+from push.auth.pipeline import configuration_problems as authentication_problems
 from push.conf import DELIVERY_MODES, max_age_of, push_settings
 from push.exceptions import PushConfigurationError
 from push.receivers import declarations, tracker_for
@@ -25,6 +26,7 @@ E007_UNIMPORTABLE_PATH = "push.E007"
 E008_UNKNOWN_FIELD = "push.E008"
 E009_INVALID_MAX_AGE = "push.E009"
 E010_INVALID_BADGE_SYNC = "push.E010"
+E011_INVALID_AUTHENTICATION = "push.E011"
 E012_UNKNOWN_TYPE = "push.E012"
 # Deploy checks (`manage.py check --deploy`).
 W001_TEST_ENDPOINT_ENABLED = "push.W001"
@@ -34,6 +36,10 @@ W004_LOCAL_CACHE = "push.W004"
 W005_UNSHARED_RATE_LIMIT = "push.W005"
 W006_SQLITE_DEFERRED = "push.W006"
 
+E011_HINT = (
+    "List dotted paths of callables that take the request and return a user or None, "
+    'e.g. ["push.auth.simplejwt_bearer", "push.auth.session"].'
+)
 W001_MESSAGE = (
     "The push test endpoint (POST /api/users/push-tokens/test/) is enabled: staff accounts "
     "can make the backend send notifications on demand."
@@ -146,6 +152,10 @@ def check_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
                 id=E010_INVALID_BADGE_SYNC,
             )
         )
+    errors.extend(
+        Error(problem, hint=E011_HINT, id=E011_INVALID_AUTHENTICATION)
+        for problem in authentication_problems()
+    )
     for name in ("TRANSPORT", "BADGE_COUNTS"):
         path = getattr(push_settings, name)
         if path is None:

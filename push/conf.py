@@ -78,6 +78,10 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_REDIS_URL": None,
     # How long a worker's claim on a notification lasts; a dead worker's claims expire.
     "LEASE_SECONDS": 300,
+    # Who is calling the API: dotted paths of authenticators, callables that take the
+    # request and return a user or None (the next one tries), in order (see push/auth/).
+    # Cookie-based ones (push.auth.session) make their users pass CSRF; others do not.
+    "AUTHENTICATION": ["push.auth.session"],
     # Largest request body the token endpoints accept, in bytes (413 above it).
     "MAX_REQUEST_BYTES": 16 * 1024,
     # Requests per user (per client IP for "anonymous") to the API, as "count/period" with

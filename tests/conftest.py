@@ -63,7 +63,10 @@ def expo(_expo_server, settings):
     _expo_server.latency = 0.0
     _expo_server.receipt_delay = 0.0
     _expo_server.access_token = None
+    site = settings.PUSH_NOTIFICATIONS
     settings.PUSH_NOTIFICATIONS = {
+        # The API authenticates as the site does (bearer tokens, then the session).
+        "AUTHENTICATION": site["AUTHENTICATION"],
         # Most tests assert what a delivery did right after it: synchronous delivery. The
         # background mode's tests ask for it (tests/push/delivery/test_background.py).
         "DELIVERY": "inline",

@@ -49,8 +49,6 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # After AuthenticationMiddleware: a bearer token replaces the session user.
-    "unitrade.auth.BearerTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -170,6 +168,10 @@ PUSH_NOTIFICATIONS = {
     "EXPO_BASE_URL": env_str("EXPO_BASE_URL", "https://exp.host/--/api/v2/push"),
     "EXPO_ACCESS_TOKEN": env_str("EXPO_ACCESS_TOKEN"),
     "TEST_ENDPOINT_ENABLED": env_bool("PUSH_TEST_ENDPOINT", default=True),
+    # The mobile app sends `Authorization: Bearer <access token>` (simplejwt's format,
+    # `manage.py access_token` prints one); browsers (the admin's staff) their session,
+    # which must then pass CSRF.
+    "AUTHENTICATION": ["push.auth.simplejwt_bearer", "push.auth.session"],
 }
 
 LOGGING = {

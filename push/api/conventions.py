@@ -1,11 +1,12 @@
 """The JSON API conventions of the push endpoints, applied once by `json_api`.
 
 Every answer is a JSON object with `success` and, on failure, a `message` written for the
-app's developers. Nothing from an exception is echoed to the client. The checks run in the
-order a client can act on: the per-IP request limit of anonymous callers (429, before
-anything else), method (405), authentication (401), the per-user request limit of the
-endpoint's scope (429), CSRF for session users (403), body size (413), content type (415),
-then the body itself (400).
+app's developers. Nothing from an exception is echoed to the client.
+Authentication (PUSH_NOTIFICATIONS["AUTHENTICATION"], push/auth/) is decided first; the
+checks then run in the order a client can act on: the per-IP request limit of anonymous
+callers (429), method (405), authentication (401), the per-user request limit of the
+endpoint's scope (429), CSRF for users of a cookie-based authenticator (403), body size
+(413), content type (415), then the body itself (400).
 """
 
 import json
@@ -15,10 +16,10 @@ from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from push.api import throttling
+from push.auth.pipeline import authenticate
 from push.conf import push_settings
 
 logger = logging.getLogger(__name__)
@@ -38,18 +39,6 @@ class BadRequest(Exception):
 def error_response(message: str, status: int) -> JsonResponse:
     """Return the API's error shape."""
     return JsonResponse({"success": False, "message": message}, status=status)
-
-
-class _CsrfCheck(CsrfViewMiddleware):
-    def _reject(self, request: HttpRequest, reason: str) -> str:
-        return reason
-
-
-def _csrf_failure(request: HttpRequest) -> str | None:
-    """Return why the request fails Django's CSRF check, or None if it passes."""
-    check = _CsrfCheck(lambda req: None)
-    check.process_request(request)
-    return check.process_view(request, None, (), {})
 
 
 def _read_json_object(request: HttpRequest, limit: int) -> dict[str, Any]:
@@ -86,10 +75,18 @@ def too_many_requests(seconds: int) -> JsonResponse:
     return response
 
 
+def unauthorized(challenge: str | None) -> JsonResponse:
+    """Return the 401 answer, with the authentication scheme's challenge when there is one."""
+    response = error_response("Authentication credentials were not provided or are invalid.", 401)
+    if challenge:
+        response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
 def json_api(
     methods: Iterable[str], *, rate_limit: str = throttling.TOKENS
 ) -> Callable[[JsonView], Callable[..., JsonResponse]]:
-    """Wrap `view(request, body)` with the API's limit, method, auth, CSRF and body rules.
+    """Wrap `view(request, body)` with the API's auth, limit, method, CSRF and body rules.
 
     `rate_limit` names the scope whose per-user limit the endpoint counts against
     (PUSH_NOTIFICATIONS["API_RATE_LIMITS"]).
@@ -99,9 +96,9 @@ def json_api(
         raise ValueError(f"Unknown rate limit scope {rate_limit!r}.")
 
     def decorator(view: JsonView) -> Callable[..., JsonResponse]:
-        @csrf_exempt  # checked below, after authentication, and only for session users
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+            authentication = authenticate(request)
+            request.user = authentication.user
             if not request.user.is_authenticated:
                 # Before the 401: guessing tokens costs the guesser its IP's budget.
                 wait = throttling.retry_after(request, throttling.ANONYMOUS)
@@ -112,21 +109,21 @@ def json_api(
                 response.headers["Allow"] = ", ".join(allowed)
                 return response
             if not request.user.is_authenticated:
-                return error_response(
-                    "Authentication credentials were not provided or are invalid.", 401
-                )
+                return unauthorized(authentication.challenge)
             wait = throttling.retry_after(request, rate_limit)
             if wait is not None:
                 return too_many_requests(wait)
-            reason = _csrf_failure(request)
-            if reason is not None:
-                return error_response(f"CSRF check failed: {reason}", 403)
+            if authentication.csrf_failure is not None:
+                reason = authentication.csrf_failure()
+                if reason is not None:
+                    return error_response(f"CSRF check failed: {reason}", 403)
             try:
                 body = _read_json_object(request, push_settings.MAX_REQUEST_BYTES)
                 return view(request, body, *args, **kwargs)
             except BadRequest as exc:
                 return error_response(exc.message, exc.status)
 
-        return wrapper
+        # CSRF is checked above, after authentication, and only for cookie-based users.
+        return csrf_exempt(wraps(view)(checked))
 
     return decorator

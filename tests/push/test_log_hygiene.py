@@ -15,12 +15,12 @@ from django.test import Client
 
 from messaging.models import Message, Thread
 from orders.models import Product
+from push.auth.access_tokens import issue_access_token
 from push.delivery.engine import deliver_due
 from push.delivery.receipts import check_receipts
 from push.tokens import mask_token
 from tests.support.api import PREFERENCES, REGISTER, TEST, bearer_client
 from tests.support.settings import push_settings_update
-from unitrade.access_tokens import issue_access_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,9 +1,12 @@
 """Calling the API like the mobile app does: its URLs, bearer-token clients, device tokens."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from unitrade.access_tokens import issue_access_token
+from push.auth.access_tokens import issue_access_token
 
 VALID_TOKEN = "ExponentPushToken[xxxxxxxxxxxxxxxxxxxxxx]"
 OTHER_TOKEN = "ExpoPushToken[yyyyyyyyyyyyyyyyyyyyyy]"
@@ -20,5 +23,5 @@ INBOX_UNREAD_COUNT = reverse("push:unread_count")
 
 def bearer_client(user) -> Client:
     """Return a client that sends `Authorization: Bearer` like the mobile app, CSRF enforced."""
-    token = issue_access_token(user)
+    token = issue_access_token(user, timedelta(minutes=settings.ACCESS_TOKEN_LIFETIME_MINUTES))
     return Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {token}")

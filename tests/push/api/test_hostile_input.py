@@ -20,11 +20,11 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from push.auth.access_tokens import issue_access_token
 from push.models import NotificationLog, NotificationPreference, PushToken
 from push.preferences import QuietHours, update_preferences
 from tests.support.api import PREFERENCES, REGISTER, REMOVE, TEST, VALID_TOKEN, bearer_client
 from tests.support.settings import push_settings_update
-from unitrade.access_tokens import issue_access_token
 
 pytestmark = pytest.mark.django_db
 

@@ -1,9 +1,10 @@
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from unitrade.access_tokens import issue_access_token
+from push.auth.access_tokens import issue_access_token
 
 
 class Command(BaseCommand):
@@ -12,7 +13,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument(
-            "--minutes", type=int, default=None, help="Lifetime (default: settings)."
+            "--minutes",
+            type=int,
+            default=None,
+            help="Lifetime (default: settings.ACCESS_TOKEN_LIFETIME_MINUTES).",
         )
 
     def handle(self, *args, username: str, minutes: int | None, **options) -> None:
@@ -25,5 +29,6 @@ class Command(BaseCommand):
             raise CommandError(f"User {username!r} is inactive.")
         if minutes is not None and minutes <= 0:
             raise CommandError("--minutes must be positive.")
-        lifetime = timedelta(minutes=minutes) if minutes else None
-        self.stdout.write(issue_access_token(user, lifetime))
+        if minutes is None:
+            minutes = settings.ACCESS_TOKEN_LIFETIME_MINUTES
+        self.stdout.write(issue_access_token(user, timedelta(minutes=minutes)))

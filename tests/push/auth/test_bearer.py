@@ -8,8 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from push.auth.access_tokens import issue_access_token
 from tests.support.api import REGISTER
-from unitrade.access_tokens import issue_access_token
 
 pytestmark = pytest.mark.django_db
 
