@@ -1,34 +1,31 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 
 from push.metrics.views import metrics as push_metrics
 
 
-def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
-
-
-def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """JSON 404 for the API (the app parses every answer), Django's page elsewhere."""
-    if _is_api(request):
-        return JsonResponse({"success": False, "message": "Not found."}, status=404)
-    return defaults.page_not_found(request, exception)
+@csrf_exempt
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    """JSON 404 for the rest of /api/ (the app parses every answer), DEBUG on or off."""
+    return JsonResponse({"success": False, "message": "Not found."}, status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """JSON 500 for the API, without any detail of the error."""
-    if _is_api(request):
+    if request.path.startswith("/api/"):
         return JsonResponse({"success": False, "message": "Internal server error."}, status=500)
     return defaults.server_error(request)
 
 
-handler404 = not_found
 handler500 = server_error
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Push's URLs answer JSON by themselves, unknown ones and missing slashes included.
     path("api/users/", include("push.api.urls")),
+    re_path(r"^api(?:/|$)", api_not_found),
     path("metrics", push_metrics, name="metrics"),
 ]

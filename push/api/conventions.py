@@ -1,7 +1,8 @@
 """The JSON API conventions of the push endpoints, applied once by `json_api`.
 
 Every answer is a JSON object with `success` and, on failure, a `message` written for the
-app's developers. Nothing from an exception is echoed to the client.
+app's developers, whatever middleware the host project has. Nothing from an exception is
+echoed to the client: an unexpected one is logged with its traceback and answered 500.
 Authentication (PUSH_NOTIFICATIONS["AUTHENTICATION"], push/auth/) is decided first; the
 checks then run in the order a client can act on: the per-IP request limit of anonymous
 callers (429), method (405), authentication (401), the per-user request limit of the
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
+from django.core.signals import got_request_exception
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -83,6 +85,16 @@ def unauthorized(challenge: str | None) -> JsonResponse:
     return response
 
 
+def internal_error(request: HttpRequest) -> JsonResponse:
+    """Answer a 500 that says nothing about the exception being handled (logged by the caller).
+
+    Django's `got_request_exception` is sent as for any unhandled exception, so error
+    reporters (and the test client) see it.
+    """
+    got_request_exception.send(sender=None, request=request)
+    return error_response("Internal server error.", 500)
+
+
 def json_api(
     methods: Iterable[str], *, rate_limit: str = throttling.TOKENS
 ) -> Callable[[JsonView], Callable[..., JsonResponse]]:
@@ -123,7 +135,16 @@ def json_api(
             except BadRequest as exc:
                 return error_response(exc.message, exc.status)
 
-        # CSRF is checked above, after authentication, and only for cookie-based users.
-        return csrf_exempt(wraps(view)(checked))
+        # Checked above, after authentication, and only for cookie-based users.
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+            try:
+                return checked(request, *args, **kwargs)
+            except Exception:
+                logger.exception("Internal server error: %s %s", request.method, request.path)
+                return internal_error(request)
+
+        return wrapper
 
     return decorator

@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from push.api import inbox, views
+from push.api import fallback, inbox, views
 
 app_name = "push"
 
@@ -12,4 +12,6 @@ urlpatterns = [
     path("notifications/", inbox.notifications, name="notifications"),
     path("notifications/read/", inbox.mark_notifications_read, name="notifications_read"),
     path("notifications/unread-count/", inbox.unread_count, name="unread_count"),
+    # Last: whatever is left below push's prefix is a JSON 404 (a missing slash named).
+    re_path(r"", fallback.not_found, name="not_found"),
 ]

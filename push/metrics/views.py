@@ -7,7 +7,7 @@ Prometheus sends it with its `authorization` scrape setting.
 import hmac
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
 
 from push.conf import push_settings
 from push.metrics.exposition import exposition
@@ -15,12 +15,18 @@ from push.metrics.exposition import exposition
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
-@require_GET
+@csrf_exempt  # GET only: a POST gets the JSON 405 below, not Django's HTML CSRF page
 def metrics(request: HttpRequest) -> HttpResponse:
     """Answer every push metric in Prometheus' text format."""
     expected = push_settings.METRICS_TOKEN
     if not expected:
         return JsonResponse({"success": False, "message": "Not found."}, status=404)
+    if request.method != "GET":
+        response = JsonResponse(
+            {"success": False, "message": f"Method {request.method} not allowed."}, status=405
+        )
+        response.headers["Allow"] = "GET"
+        return response
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if not hmac.compare_digest(given.encode(), str(expected).encode()):
         response = JsonResponse({"success": False, "message": "Unauthorized."}, status=401)
