@@ -11,6 +11,10 @@ the API's CSRF step instead, so the order of the API's checks stays the same for
 CSRF is checked once (DRF's check, not Django's a second time) and never skipped. Like the
 rest of the API, a request with an `Authorization` header never falls back to
 SessionAuthentication.
+
+The body is push's to read (with its size limit, 415 and 400): the DRF request has no
+parser that reads it, so `request.data` is empty for the classes, and the CSRF token comes
+from the `X-CSRFToken` header.
 """
 
 import logging
@@ -33,6 +37,7 @@ DRF_MISSING = (
 try:
     from rest_framework import exceptions
     from rest_framework.authentication import SessionAuthentication
+    from rest_framework.parsers import BaseParser
     from rest_framework.request import Request
     from rest_framework.settings import api_settings
 except ImportError as exc:  # pragma: no cover - tested in a process without DRF
@@ -41,6 +46,19 @@ except ImportError as exc:  # pragma: no cover - tested in a process without DRF
 logger = logging.getLogger(__name__)
 
 CSRF_FAILED_PREFIX = "CSRF Failed: "  # how SessionAuthentication words its refusal
+
+
+class _BodyLeftToPush(BaseParser):
+    """Takes every media type and reads nothing: the API reads the body itself, later."""
+
+    media_type = "*/*"
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> dict:
+        return {}
+
+
+def _drf_request(request: HttpRequest) -> Request:
+    return Request(request, parsers=[_BodyLeftToPush()])
 
 
 class _HeldCsrfCheck:
@@ -71,7 +89,7 @@ def _authenticators() -> list[Any]:
 
 def _challenge(request: HttpRequest) -> str | None:
     """The first `authenticate_header` of the DRF classes, for a 401 nobody accepted."""
-    drf_request = Request(request)
+    drf_request = _drf_request(request)
     for authenticator in _authenticators():
         header = authenticator.authenticate_header(drf_request)
         if header:
@@ -82,7 +100,7 @@ def _challenge(request: HttpRequest) -> str | None:
 @www_authenticate(_challenge)
 def rest_framework(request: HttpRequest) -> Authenticated | None:
     """Return the user the first accepting DRF class names (with its CSRF check), or None."""
-    drf_request = Request(request)
+    drf_request = _drf_request(request)
     authorization = has_authorization_header(request)
     for authenticator in _authenticators():
         if authorization and isinstance(authenticator, SessionAuthentication):
