@@ -4,12 +4,14 @@ The keys are fixed strings naming a user: enough to stand for a host's API keys.
 """
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 
-from push.auth import AuthenticationFailed
+from push.auth import AuthenticationFailed, uses_cookies
 
 API_KEY_HEADER = "X-Api-Key"
 API_KEY_PREFIX = "key-"
+REMEMBER_ME_COOKIE = "remember_me"
 
 
 def user_for_key(key: str):
@@ -29,6 +31,18 @@ def api_key_user(request: HttpRequest):
     if user is None:
         raise AuthenticationFailed("unknown API key")
     return user
+
+
+@uses_cookies
+def remember_me_cookie(request: HttpRequest):
+    """A host's cookie-based callable (`remember_me=key-<username>`): its users pass CSRF."""
+    key = request.COOKIES.get(REMEMBER_ME_COOKIE)
+    return None if key is None else user_for_key(key)
+
+
+def anonymous_user(request: HttpRequest):
+    """A host's callable that answers AnonymousUser rather than None: nobody either."""
+    return AnonymousUser()
 
 
 def broken_authenticator(request: HttpRequest):

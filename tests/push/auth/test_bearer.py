@@ -1,20 +1,36 @@
-"""Bearer authentication: simplejwt-format access tokens only, decided before CSRF."""
+"""push.auth.simplejwt_bearer: simplejwt-format access tokens only, decided before CSRF."""
 
 import time
+import uuid
 from datetime import timedelta
 
 import jwt
 import pytest
-from django.core.management import CommandError, call_command
+from django.conf import settings as django_settings
+from django.db import models
 from django.test import Client
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from push.auth.access_tokens import issue_access_token
-from tests.support.api import REGISTER
+from push.auth.access_tokens import (
+    DEFAULT_LIFETIME,
+    InvalidAccessToken,
+    issue_access_token,
+    user_pk_from_claim,
+)
+from tests.support.api import PREFERENCES, REGISTER
+from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
 
 FORGERY_KEY = "not-our-secret-key-at-all-but-long-enough-for-hs256"
 BODY = {"token": "ExponentPushToken[abcdefghijklmnopqrstuv]"}
+INVALID_TOKEN = 'Bearer error="invalid_token"'
+
+
+@pytest.fixture(autouse=True)
+def _bearer_only(settings):
+    """The bearer authenticator alone: what is tested here is its own answer."""
+    push_settings_update(settings, AUTHENTICATION=["push.auth.simplejwt_bearer"])
 
 
 def _claims(user_id, **overrides):
@@ -30,9 +46,7 @@ def _post_with(header: str):
 
 
 def _token(claims, key=None, algorithm="HS256"):
-    from django.conf import settings
-
-    return jwt.encode(claims, key or settings.SECRET_KEY, algorithm=algorithm)
+    return jwt.encode(claims, key or django_settings.SECRET_KEY, algorithm=algorithm)
 
 
 @pytest.mark.parametrize("user_id_as", [int, str])
@@ -45,6 +59,27 @@ def test_simplejwt_access_token_authenticates_with_int_or_string_user_id(user, u
 def test_issued_token_authenticates(user):
     response = _post_with(f"Bearer {issue_access_token(user)}")
     assert response.status_code == 200
+
+
+def test_issued_tokens_last_simplejwts_default_unless_told(user):
+    for lifetime in (DEFAULT_LIFETIME, timedelta(hours=2)):
+        args = () if lifetime is DEFAULT_LIFETIME else (lifetime,)
+        claims = jwt.decode(issue_access_token(user, *args), options={"verify_signature": False})
+        assert claims["exp"] - claims["iat"] == lifetime.total_seconds()
+        assert claims["token_type"] == "access"
+        assert claims["user_id"] == str(user.pk)
+    assert DEFAULT_LIFETIME == timedelta(minutes=5)
+
+
+def test_a_token_simplejwt_itself_issued_authenticates(user):
+    response = _post_with(f"Bearer {AccessToken.for_user(user)}")
+    assert response.status_code == 200, response.content
+
+
+def test_simplejwts_refresh_token_is_refused(user):
+    response = _post_with(f"Bearer {RefreshToken.for_user(user)}")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == INVALID_TOKEN
 
 
 @pytest.mark.parametrize(
@@ -73,78 +108,110 @@ def test_issued_token_authenticates(user):
         pytest.param(
             lambda uid: "Bearer " + jwt.encode(_claims(uid), None, algorithm="none"), id="alg-none"
         ),
-        pytest.param(lambda uid: f"Token {_token(_claims(uid))}", id="other-scheme"),
-        pytest.param(lambda uid: "Basic YWxpY2U6cHctYWxpY2UtMTIz", id="basic"),
-        pytest.param(lambda uid: "Bearer", id="empty-bearer"),
         pytest.param(lambda uid: "Bearer not.a.jwt", id="garbage"),
     ],
 )
-def test_rejected_tokens_get_401_json_and_change_nothing(user, make_header):
+def test_rejected_tokens_get_401_invalid_token_and_change_nothing(user, make_header):
     response = _post_with(make_header(user.pk))
-    assert response.status_code == 401
-    assert response.json()["success"] is False
-    assert response.json()["message"]
-    assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    assert not user.push_tokens.exists()
-
-
-def test_inactive_user_is_rejected(user):
-    header = f"Bearer {issue_access_token(user)}"
-    user.is_active = False
-    user.save()
-    assert _post_with(header).status_code == 401
-
-
-def test_bad_authorization_header_overrides_a_session(user):
-    client = Client(HTTP_AUTHORIZATION="Bearer forged")
-    client.force_login(user)
-    response = client.post(REGISTER, BODY, content_type="application/json")
-    assert response.status_code == 401
-
-
-def test_no_credentials_is_401_before_csrf():
-    client = Client(enforce_csrf_checks=True)
-    response = client.post(REGISTER, BODY, content_type="application/json")
     assert response.status_code == 401
     assert response.json() == {
         "success": False,
         "message": "Authentication credentials were not provided or are invalid.",
     }
-
-
-def test_session_request_without_csrf_token_is_403_json(user):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(user)
-    response = client.post(REGISTER, BODY, content_type="application/json")
-    assert response.status_code == 403
-    assert response.json()["success"] is False
-    assert "CSRF" in response.json()["message"]
+    assert response.headers["WWW-Authenticate"] == INVALID_TOKEN
     assert not user.push_tokens.exists()
 
 
-def test_session_request_with_csrf_token_passes(user):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(user)
-    client.get("/admin/login/")  # sets the csrftoken cookie
-    csrf = client.cookies["csrftoken"].value
-    response = client.post(REGISTER, BODY, content_type="application/json", HTTP_X_CSRFTOKEN=csrf)
+@pytest.mark.parametrize(
+    "header",
+    [
+        pytest.param("Token abc", id="other-scheme"),
+        pytest.param("Basic YWxpY2U6cHctYWxpY2UtMTIz", id="basic"),
+        pytest.param("Bearer", id="empty-bearer"),
+        pytest.param("", id="empty-header"),
+    ],
+)
+def test_no_bearer_token_is_401_with_a_plain_bearer_challenge(user, header):
+    response = _post_with(header)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert not user.push_tokens.exists()
+
+
+def test_no_credentials_is_401_with_the_bearer_challenge():
+    response = Client(enforce_csrf_checks=True).get(PREFERENCES)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_token_of_an_inactive_user_is_rejected(user):
+    header = f"Bearer {issue_access_token(user)}"
+    user.is_active = False
+    user.save()
+    response = _post_with(header)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == INVALID_TOKEN
+
+
+def test_a_token_of_a_deleted_user_is_rejected(user):
+    header = f"Bearer {issue_access_token(user)}"
+    user.delete()
+    assert _post_with(header).status_code == 401
+
+
+def test_a_bearer_user_is_exempt_from_csrf(user):
+    """Enforced CSRF and no token: the header is not something a browser sends by itself."""
+    response = _post_with(f"Bearer {issue_access_token(user)}")
     assert response.status_code == 200, response.content
-    assert user.push_tokens.count() == 1
 
 
-def test_access_token_command_prints_a_working_token(user, capsys):
-    call_command("access_token", "alice")
-    token = capsys.readouterr().out.strip()
-    assert _post_with(f"Bearer {token}").status_code == 200
+def test_rejections_are_logged_by_reason_never_with_the_token(user, caplog):
+    token = _token(_claims(user.pk), key=FORGERY_KEY)
+    with caplog.at_level("INFO", logger="push"):
+        _post_with(f"Bearer {token}")
+    assert "Rejected bearer token: InvalidSignatureError" in caplog.text
+    assert token not in caplog.text
+    assert token.split(".")[2] not in caplog.text
 
 
-def test_access_token_command_lifetime(user, capsys):
-    call_command("access_token", "alice", "--minutes", "2")
-    claims = jwt.decode(capsys.readouterr().out.strip(), options={"verify_signature": False})
-    assert claims["exp"] - claims["iat"] == timedelta(minutes=2).total_seconds()
-    assert claims["token_type"] == "access"
+# -- the user_id claim as the user model's primary key ----------------------------------
 
 
-def test_access_token_command_unknown_user_is_a_command_error(db):
-    with pytest.raises(CommandError, match="No user named 'nobody'"):
-        call_command("access_token", "nobody")
+@pytest.mark.parametrize(
+    ("pk_field", "claim", "expected"),
+    [
+        (models.BigAutoField(primary_key=True), 42, 42),
+        (models.BigAutoField(primary_key=True), "42", 42),
+        (
+            models.UUIDField(primary_key=True),
+            "0b6f7c0e-8f7a-4c0e-9b1a-3f2f5a6b7c8d",
+            uuid.UUID("0b6f7c0e-8f7a-4c0e-9b1a-3f2f5a6b7c8d"),
+        ),
+        (
+            models.UUIDField(primary_key=True),
+            "0b6f7c0e8f7a4c0e9b1a3f2f5a6b7c8d",
+            uuid.UUID("0b6f7c0e-8f7a-4c0e-9b1a-3f2f5a6b7c8d"),
+        ),
+        (models.CharField(primary_key=True, max_length=150), "alice", "alice"),
+        (models.CharField(primary_key=True, max_length=150), 7, "7"),
+    ],
+)
+def test_the_user_id_claim_is_converted_by_the_user_models_pk_field(pk_field, claim, expected):
+    assert user_pk_from_claim(claim, pk_field) == expected
+
+
+@pytest.mark.parametrize(
+    ("pk_field", "claim"),
+    [
+        (models.BigAutoField(primary_key=True), "abc"),
+        (models.BigAutoField(primary_key=True), True),
+        (models.BigAutoField(primary_key=True), 1.5),
+        (models.BigAutoField(primary_key=True), None),
+        (models.BigAutoField(primary_key=True), {"$ne": None}),
+        (models.UUIDField(primary_key=True), "not-a-uuid"),
+        (models.CharField(primary_key=True, max_length=150), ["alice"]),
+    ],
+)
+def test_a_user_id_claim_the_pk_field_cannot_hold_is_invalid(pk_field, claim):
+    with pytest.raises(InvalidAccessToken, match="malformed user id"):
+        user_pk_from_claim(claim, pk_field)
