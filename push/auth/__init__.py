@@ -18,15 +18,8 @@ from typing import Any
 
 from push.auth.base import Authenticated, AuthenticationFailed, uses_cookies, www_authenticate
 
-__all__ = [
-    "Authenticated",
-    "AuthenticationFailed",
-    "rest_framework",
-    "session",
-    "simplejwt_bearer",
-    "uses_cookies",
-    "www_authenticate",
-]
+# The shipped authenticators are not in __all__: `import *` must not need PyJWT or DRF.
+__all__ = ["Authenticated", "AuthenticationFailed", "uses_cookies", "www_authenticate"]
 
 # The shipped authenticators, by the module that holds each (named apart from the
 # authenticator, which a submodule's own name would shadow once imported).

@@ -24,7 +24,7 @@ from push.exceptions import PushConfigurationError
 
 JWT_MISSING = (
     "push.auth.simplejwt_bearer needs PyJWT, the library's optional `jwt` extra: "
-    "pip install 'unitrade-push[jwt]' (or PyJWT>=2.8)."
+    "pip install 'django-expo-push[jwt]' (or PyJWT>=2.8)."
 )
 
 try:

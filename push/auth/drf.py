@@ -31,7 +31,8 @@ from push.auth.base import (
 from push.exceptions import PushConfigurationError
 
 DRF_MISSING = (
-    "push.auth.rest_framework needs Django REST framework: pip install djangorestframework."
+    "push.auth.rest_framework needs Django REST framework, the library's optional `drf` "
+    "extra: pip install 'django-expo-push[drf]' (or djangorestframework)."
 )
 
 try:

@@ -243,7 +243,7 @@ def test_without_pyjwt_or_drf_push_imports_and_the_check_names_what_to_install()
     found = json.loads(result.stdout.strip().splitlines()[-1])
     jwt_missing, drf_missing = found["errors"]
     assert "push.auth.simplejwt_bearer needs PyJWT" in jwt_missing
-    assert "pip install 'unitrade-push[jwt]'" in jwt_missing
+    assert "pip install 'django-expo-push[jwt]'" in jwt_missing
     assert "push.auth.rest_framework needs Django REST framework" in drf_missing
-    assert "pip install djangorestframework" in drf_missing
+    assert "pip install 'django-expo-push[drf]'" in drf_missing
     assert found["checks"] == [jwt_missing, drf_missing]
