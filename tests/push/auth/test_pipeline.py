@@ -133,12 +133,13 @@ def test_a_header_authenticated_request_is_never_csrf_checked_even_with_cookies(
     assert register(client).status_code == 200
 
 
+@pytest.mark.parametrize("header", ["Token abc", "Bearer forged"])
 @pytest.mark.parametrize("authenticators", [[BEARER, SESSION], [SESSION, BEARER], [SESSION]])
 def test_an_authorization_header_nobody_accepts_never_falls_back_to_cookies(
-    settings, user, authenticators
+    settings, user, authenticators, header
 ):
     authenticate_with(settings, *authenticators, REMEMBER_ME)
-    browser = Client(HTTP_AUTHORIZATION="Token abc")
+    browser = Client(HTTP_AUTHORIZATION=header)
     browser.force_login(user)
     browser.cookies[REMEMBER_ME_COOKIE] = "key-alice"
     response = browser.get(PREFERENCES)
