@@ -5,12 +5,12 @@ wrapping the Django request, as a DRF view would. DRF's AuthenticationFailed and
 NotAuthenticated (and any other refusal of a class) are a 401 whose `WWW-Authenticate` is
 that class's `authenticate_header`.
 
-CSRF is DRF's: a class enforces it only when it chooses to. SessionAuthentication (and its
-subclasses) calls `enforce_csrf` while authenticating; that call is held back and made at
-the API's CSRF step instead, so the order of the API's checks stays the same for everyone,
-CSRF is checked once (DRF's check, not Django's a second time) and never skipped. Like the
-rest of the API, a request with an `Authorization` header never falls back to
-SessionAuthentication.
+CSRF is DRF's: a class enforces it only when it chooses to. SessionAuthentication (its
+subclasses, any class with an `enforce_csrf` method) calls `enforce_csrf` while
+authenticating; that call is held back and made at the API's CSRF step instead, so the
+order of the API's checks stays the same for everyone, CSRF is checked once (DRF's check,
+not Django's a second time) and never skipped. Like the rest of the API, a request with an
+`Authorization` header never falls back to SessionAuthentication.
 
 The body is push's to read (with its size limit, 415 and 400): the DRF request has no
 parser that reads it, so `request.data` is empty for the classes, and the CSRF token comes
@@ -113,7 +113,7 @@ def rest_framework(request: HttpRequest) -> Authenticated | None:
         try:
             result = authenticator.authenticate(drf_request)
         except exceptions.APIException as exc:
-            # The class and the error code only: DRF's details may quote credentials.
+            # The class and the exception's type only: DRF's details may quote credentials.
             logger.info(
                 "%s refused the credentials: %s",
                 type(authenticator).__name__,
