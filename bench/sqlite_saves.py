@@ -37,6 +37,7 @@ CONFIGURATIONS = {
 
 def child(configuration: str, receivers: bool, threads: int, saves: int) -> None:
     """Run in a fresh process: set Django up on a fresh file, save concurrently, print JSON."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{NAME}-{configuration}.sqlite3"
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
