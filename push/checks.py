@@ -11,7 +11,7 @@ from django.utils.module_loading import import_string
 
 from push.api.throttling import invalid_rates
 from push.auth.pipeline import configuration_problems as authentication_problems
-from push.conf import DELIVERY_MODES, max_age_of, push_settings
+from push.conf import DELIVERY_MODES, LOG, RAISE, max_age_of, push_settings
 from push.exceptions import PushConfigurationError
 from push.receivers import declarations, tracker_for
 from push.types import SYSTEM, is_registered, type_names
@@ -28,6 +28,7 @@ E009_INVALID_MAX_AGE = "push.E009"
 E010_INVALID_BADGE_SYNC = "push.E010"
 E011_INVALID_AUTHENTICATION = "push.E011"
 E012_UNKNOWN_TYPE = "push.E012"
+E013_INVALID_RECEIVER_ERRORS = "push.E013"
 # Deploy checks (`manage.py check --deploy`).
 W001_TEST_ENDPOINT_ENABLED = "push.W001"
 W002_DEVELOPMENT_TRANSPORT = "push.W002"
@@ -97,6 +98,14 @@ def check_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
                 f"PUSH_NOTIFICATIONS['DELIVERY'] is {push_settings.DELIVERY!r}.",
                 hint=f"Use one of: {', '.join(DELIVERY_MODES)}.",
                 id=E004_UNKNOWN_DELIVERY_MODE,
+            )
+        )
+    if push_settings.RECEIVER_ERRORS not in (LOG, RAISE):
+        errors.append(
+            Error(
+                f"PUSH_NOTIFICATIONS['RECEIVER_ERRORS'] is {push_settings.RECEIVER_ERRORS!r}.",
+                hint=f'Use "{LOG}" (a failing receiver is logged) or "{RAISE}" (the save fails).',
+                id=E013_INVALID_RECEIVER_ERRORS,
             )
         )
     for problem in invalid_rates():

@@ -12,6 +12,11 @@ from django.conf import settings
 from push.exceptions import PushConfigurationError
 from push.types import DEFAULT_MAX_AGE, get_type, is_registered
 
+# RECEIVER_ERRORS: what a receiver that fails (a bug of its own, a user that does not exist)
+# does to the save that ran it.
+LOG = "log"
+RAISE = "raise"
+
 BACKGROUND = "background"
 INLINE = "inline"
 CELERY = "celery"
@@ -99,6 +104,10 @@ DEFAULTS: dict[str, Any] = {
     "CLIENT_IP_HEADER": None,
     # Whether POST /api/users/push-tokens/test/ exists (then for staff, or anyone in DEBUG).
     "TEST_ENDPOINT_ENABLED": True,
+    # A receiver that fails is logged and the save goes on ("log"; production: a broken
+    # notification never takes the business data with it), or fails the save ("raise"; the
+    # pytest plugin and override_push() set it, so a broken receiver fails its test).
+    "RECEIVER_ERRORS": LOG,
     # Non-urgent notifications a user receives in any hour; the rest wait (None: no cap).
     "MAX_NOTIFICATIONS_PER_HOUR": 20,
     # Retention (push_prune): notifications and operator alerts older than this many days are

@@ -51,6 +51,7 @@ from django.utils.module_loading import autodiscover_modules
 from model_utils import FieldTracker
 
 from push import handoff
+from push.conf import RAISE, push_settings
 from push.models import NotificationLog, NotificationStatus
 from push.notification import Notification
 
@@ -264,6 +265,8 @@ def _post_save_receiver(declaration: Declaration) -> Callable[..., None]:
             if batch is None:
                 handoff.hand_off([], written)
         except Exception:
+            if push_settings.RECEIVER_ERRORS == RAISE:
+                raise  # tests and development: a broken receiver fails the save, loudly
             logger.exception("Notification %s failed for %s", declaration.name, _label(instance))
 
     return notify

@@ -35,7 +35,12 @@ class override_push(override_settings):
     """
 
     def __init__(self, **push_settings: Any) -> None:
-        self.push_settings = {"DELIVERY": "inline", "TRANSPORT": LOCMEM, **push_settings}
+        self.push_settings = {
+            "DELIVERY": "inline",
+            "TRANSPORT": LOCMEM,
+            "RECEIVER_ERRORS": "raise",  # a broken receiver fails its test, never silently
+            **push_settings,
+        }
         project = getattr(settings, "PUSH_NOTIFICATIONS", None) or {}
         super().__init__(PUSH_NOTIFICATIONS={**project, **self.push_settings})
 

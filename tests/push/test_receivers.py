@@ -116,3 +116,40 @@ def test_receivers_can_be_switched_off_for_a_block(product, buyer, committed):
 def test_the_outbox_fixture_starts_empty(push_outbox):
     assert push_outbox == []
     push.outbox.append("x")
+
+
+def test_a_failing_receiver_is_logged_and_the_save_goes_on(
+    seller, caplog, scratch_declarations, settings
+):
+    from decimal import Decimal
+
+    from orders.models import Product
+    from push.conf import LOG
+
+    assert settings.PUSH_NOTIFICATIONS.get("RECEIVER_ERRORS", LOG) == LOG
+
+    @on_created("orders.Product")
+    def listed(product):
+        return Notification(to="shipped", title="New", body=product.name, type="product")
+
+    product = Product.objects.create(seller=seller, name="Lamp", price=Decimal(5))
+    assert product.pk is not None
+    assert "tests.push.test_receivers" in caplog.text and "not a user id" in caplog.text
+
+
+def test_with_receiver_errors_raised_a_broken_receiver_fails_the_save(
+    seller, scratch_declarations, settings
+):
+    from decimal import Decimal
+
+    from orders.models import Product
+    from tests.support.settings import push_settings_update
+
+    push_settings_update(settings, RECEIVER_ERRORS="raise")  # what the test kit sets
+
+    @on_created("orders.Product")
+    def listed(product):
+        return Notification(to="shipped", title="New", body=product.name, type="product")
+
+    with pytest.raises(ValueError, match="not a user id"):
+        Product.objects.create(seller=seller, name="Lamp", price=Decimal(5))
