@@ -42,10 +42,10 @@ E011_HINT = (
     'e.g. ["push.auth.simplejwt_bearer", "push.auth.session"].'
 )
 W001_MESSAGE = (
-    "The push test endpoint (POST /api/users/push-tokens/test/) is enabled: staff accounts "
-    "can make the backend send notifications on demand."
+    "The push test endpoint (POST push-tokens/test/ under push's URLs) is enabled: staff "
+    "accounts can make the backend send notifications on demand."
 )
-W001_HINT = "Set PUSH_NOTIFICATIONS['TEST_ENDPOINT_ENABLED'] = False (PUSH_TEST_ENDPOINT=off)."
+W001_HINT = "Set PUSH_NOTIFICATIONS['TEST_ENDPOINT_ENABLED'] = False."
 W002_MESSAGE = (
     "PUSH_NOTIFICATIONS['TRANSPORT'] is a development transport: nothing reaches a phone."
 )
@@ -55,15 +55,21 @@ W003_SECRET_KEY = (
     "SECRET_KEY is a development key: anyone who knows it can forge the app's access tokens."
 )
 W003_LOOPBACK_EXPO = "EXPO_BASE_URL points at this machine, not at Expo's push service."
-W003_HINT = "Set DJANGO_DEBUG=off, DJANGO_SECRET_KEY and EXPO_BASE_URL for production."
+W003_HINT = (
+    "In production settings: DEBUG = False, a SECRET_KEY of your own, and "
+    "PUSH_NOTIFICATIONS['EXPO_BASE_URL'] left to Expo's (the default)."
+)
 W004_MESSAGE = "The default cache is {backend}: API rate limits are not shared between processes."
-W004_HINT = "Set CACHE_URL (or REDIS_URL) to a Redis server."
+W004_HINT = (
+    "Point CACHES['default'] at a cache all processes share, e.g. "
+    "django.core.cache.backends.redis.RedisCache."
+)
 W005_MESSAGE = (
     "Expo's rate limit is counted per process: every web process, push_deliver worker and "
     "Celery worker sends up to RATE_LIMIT_PER_SECOND on its own, so together they exceed "
     "Expo's 600/s and draw 429s."
 )
-W005_HINT = "Set PUSH_RATE_LIMIT_REDIS_URL (PUSH_NOTIFICATIONS['RATE_LIMIT_REDIS_URL'])."
+W005_HINT = "Set PUSH_NOTIFICATIONS['RATE_LIMIT_REDIS_URL'] to a Redis every process shares."
 W006_MESSAGE = (
     "SQLite database {alias!r} starts its transactions DEFERRED: the background delivery "
     "thread and your own saves write at the same time, and a transaction that reads before "

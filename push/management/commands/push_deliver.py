@@ -45,8 +45,8 @@ class Command(BaseCommand):
         if loop and unshared_rate_limit():
             self.stderr.write(
                 "push_deliver: warning: Expo's rate limit is counted in this process only; "
-                "with other workers or web processes sending, set PUSH_RATE_LIMIT_REDIS_URL "
-                "so they share it (push.W005)."
+                "with other workers or web processes sending, set "
+                "PUSH_NOTIFICATIONS['RATE_LIMIT_REDIS_URL'] so they share it (push.W005)."
             )
         if loop:
             previous = {

@@ -35,7 +35,7 @@ def run_loop_briefly(**options) -> tuple[str, str]:
 def test_a_looping_worker_warns_when_it_limits_expo_on_its_own(settings):
     push_settings_update(settings, RATE_LIMIT_PER_SECOND=600, RATE_LIMIT_REDIS_URL=None)
     _, err = run_loop_briefly()
-    assert "PUSH_RATE_LIMIT_REDIS_URL" in err
+    assert "RATE_LIMIT_REDIS_URL" in err
 
 
 def test_a_worker_sharing_the_limit_does_not_warn(settings):
