@@ -162,7 +162,7 @@ def measure_overview() -> dict:
             {"ms": round(float(q["time"]) * 1000, 1), "sql": q["sql"][:300]} for q in slowest
         ],
         "notifications_30d": overview.daily.total,
-        "pending_due": overview.pending_due,
+        "pending": overview.pending,
         "held": overview.held,
         "receipts_awaiting": overview.receipts_awaiting,
     }

@@ -3,9 +3,11 @@ from collections import Counter
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
@@ -17,11 +19,13 @@ from push.admin_display import (
     TypeFilter,
     mark,
 )
-from push.errors import error_code
+from push.errors import error_code, without_code
 from push.handoff import redeliver
 from push.models import (
+    DeliveryStatus,
     NotificationLog,
     NotificationPreference,
+    NotificationStatus,
     OperatorAlert,
     Overview,
     PushDelivery,
@@ -68,7 +72,13 @@ class PushTokenAdmin(admin.ModelAdmin):
         "last_switched_at",
         "created_at",
     )
-    list_filter = ("device_type", "is_active", "deactivation_reason", "deactivated_at")
+    list_filter = (
+        "device_type",
+        "is_active",
+        "deactivation_reason",
+        "created_at",
+        "deactivated_at",
+    )
     search_fields = (*user_search_fields("user"), "token")
     list_select_related = ("user",)
     # Activation changes go through the actions, which record when and why.
@@ -100,7 +110,7 @@ class PushTokenAdmin(admin.ModelAdmin):
                 data={"type": "system"},
                 type="system",
             )
-            outcomes[outcome_of(log.status, log.next_attempt_at)] += 1
+            outcomes[outcome_of(log)] += 1
         summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items()))
         self.message_user(
             request,
@@ -157,10 +167,28 @@ class NotificationLogAdmin(ReadOnlyAdmin):
         "title",
         "status_mark",
         "error",
-        "sent_to_tokens",
+        "devices",
         "attempts",
     )
     list_filter = (TypeFilter, OutcomeFilter, NotificationErrorFilter, "created_at")
+    readonly_fields = ("status_mark", "error", "devices", "due", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("user", "type", "title", "body", "data")}),
+        (
+            "Outcome",
+            {"fields": ("status_mark", "due", "devices", "attempts", "error")},
+        ),
+        ("Dates", {"fields": ("created_at", "updated_at", "released_at", "read_at")}),
+        (
+            "Details",
+            {
+                "classes": ("collapse",),
+                # `held` (held at least once) is the digests' bookkeeping: "Released at"
+                # says it, without a second word that could contradict the status.
+                "fields": ("key", "options", "in_inbox", "pushed_with"),
+            },
+        ),
+    )
     search_fields = (*user_search_fields("user"), "title")
     list_select_related = ("user",)
     raw_id_fields = ("user",)
@@ -173,9 +201,14 @@ class NotificationLogAdmin(ReadOnlyAdmin):
         opts = self.opts
         return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[NotificationLog]:
+        # The devices that accepted each one, counted with the list's own query.
+        accepted = Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.ACCEPTED))
+        return super().get_queryset(request).annotate(accepted_devices=accepted)
+
     @admin.display(description="status", ordering="status")
     def status_mark(self, obj: NotificationLog) -> str:
-        return mark(outcome_of(obj.status, obj.next_attempt_at))
+        return mark(outcome_of(obj))
 
     @admin.display(description="error")
     def error(self, obj: NotificationLog) -> str:
@@ -185,7 +218,25 @@ class NotificationLogAdmin(ReadOnlyAdmin):
             '<span title="{}"><code>{}</code> {}</span>',
             obj.error_message,
             error_code(obj.error_message),
-            Truncator(obj.error_message).chars(80),
+            Truncator(without_code(obj.error_message)).chars(80),
+        )
+
+    @admin.display(description="devices")
+    def devices(self, obj: NotificationLog) -> str | None:
+        """Accepted by Expo of those tried: '0 of 2' for one that never reached Expo."""
+        if not obj.sent_to_tokens:
+            return None  # none tried: the admin's empty value
+        return f"{obj.accepted_devices} of {obj.sent_to_tokens} accepted"
+
+    @admin.display(description="due")
+    def due(self, obj: NotificationLog) -> str | None:
+        """When a notification not sent yet goes out (or is tried again)."""
+        if obj.status != NotificationStatus.PENDING:
+            return None
+        return (
+            "now"
+            if obj.next_attempt_at is None
+            else date_format(timezone.localtime(obj.next_attempt_at), "DATETIME_FORMAT")
         )
 
     @admin.action(

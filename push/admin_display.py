@@ -19,8 +19,10 @@ OUTCOME_COLORS = {
     Outcome.SENT: "#1a7f37",
     Outcome.FAILED: "#cf222e",
     Outcome.SKIPPED: "#6e7781",
-    Outcome.HELD: "#bf8700",
     Outcome.PENDING: "#0969da",
+    Outcome.RETRYING: "#d4580b",
+    Outcome.HELD: "#bf8700",
+    Outcome.SCHEDULED: "#8250df",
 }
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
 from django.core.checks import Warning as CheckWarning
 from django.utils.module_loading import import_string
+from model_utils import FieldTracker
 
 from push.api.throttling import invalid_rates
 from push.auth.pipeline import configuration_problems as authentication_problems
@@ -29,6 +30,7 @@ E010_INVALID_BADGE_SYNC = "push.E010"
 E011_INVALID_AUTHENTICATION = "push.E011"
 E012_UNKNOWN_TYPE = "push.E012"
 E013_INVALID_RECEIVER_ERRORS = "push.E013"
+E014_MALFORMED_VALUES = "push.E014"
 # Deploy checks (`manage.py check --deploy`).
 W001_TEST_ENDPOINT_ENABLED = "push.W001"
 W002_DEVELOPMENT_TRANSPORT = "push.W002"
@@ -298,13 +300,39 @@ def check_receivers(app_configs=None, **kwargs) -> list[CheckMessage]:
                 Error(
                     f"{declaration.name} watches {declaration.model}.{declaration.field}, "
                     "which no FieldTracker tracks.",
-                    hint=f"Add `tracker = FieldTracker(fields=[{declaration.field!r}])` "
-                    f"to {model.__name__}.",
+                    hint=_tracker_hint(model, declaration.field),
                     obj=model,
                     id=E002_UNTRACKED_FIELD,
                 )
             )
+        if declaration.malformed_to is not None:
+            given = declaration.malformed_to
+            errors.append(
+                Error(
+                    f"{declaration.name} watches {declaration.model}.{declaration.field} "
+                    f"changing to={given!r}, which is not a list of values: it never fires.",
+                    hint=f"Give the values in a list: to=[{given!r}].",
+                    obj=model,
+                    id=E014_MALFORMED_VALUES,
+                )
+            )
     return errors
+
+
+def _tracker_hint(model, field: str) -> str:
+    """Add the field to the model's tracker, or give the model one."""
+    trackers = [
+        name
+        for klass in model.__mro__
+        for name, value in vars(klass).items()
+        if isinstance(value, FieldTracker)
+    ]
+    if trackers:
+        return (
+            f"Add {field!r} to the fields of {model.__name__}.{trackers[0]}: "
+            f"FieldTracker(fields=[..., {field!r}])."
+        )
+    return f"Add `tracker = FieldTracker(fields=[{field!r}])` to {model.__name__}."
 
 
 def _has_field(model, name: str) -> bool:

@@ -115,6 +115,43 @@ DELIVERY_CODES = tuple(
     )
 )
 
+# Codes of a delivery row that got no ticket from Expo: the request failed (ours, or Expo
+# refused it whole), or push held the device back. The overview counts them apart from the
+# tickets' codes (Expo's answer for a device) and the receipts' (Apple's and Google's).
+TRANSPORT_CODES = frozenset(
+    {
+        TIMEOUT,
+        CONNECTION_ERROR,
+        SERVER_ERROR,
+        INVALID_RESPONSE,
+        HTTP_ERROR,
+        TOO_MANY_REQUESTS,
+        INTERNAL_SERVER_ERROR,
+        UNAUTHORIZED,
+        TOO_MANY_NOTIFICATIONS,
+        MIXED_PROJECTS,
+        TOO_MANY_RECEIPTS,
+        VALIDATION_ERROR,
+        DEVICE_PAUSED,
+    }
+)
+
+
+class Source:
+    """Where a delivery row's error comes from."""
+
+    TRANSPORT = "transport"  # no ticket: the request failed, or the device was held back
+    TICKET = "ticket"  # Expo's answer for the device
+    RECEIPT = "receipt"  # Apple's or Google's, fetched later
+
+
+def source_of(code: str, *, receipt: bool = False) -> str:
+    """Where a delivery row's error code comes from: transport, ticket or receipt."""
+    if receipt:
+        return Source.RECEIPT
+    return Source.TRANSPORT if code in TRANSPORT_CODES else Source.TICKET
+
+
 # A notification refused for its own content: sending it again would fail again.
 NEVER_SENDABLE = (PAYLOAD_TOO_LARGE, MESSAGE_TOO_BIG)
 
@@ -127,6 +164,14 @@ _CODE = re.compile(r"[A-Za-z_]+")
 def rule_for(code: str | None) -> ErrorRule:
     """Return the rule for an error code; unknown codes are recorded and change nothing."""
     return RULES.get(code or "", _RECORD)
+
+
+def without_code(message: str) -> str:
+    """Return an error message without the code it starts with ("PayloadTooLarge: ...")."""
+    code = error_code(message)
+    if not code or message == NO_DEVICES_MESSAGE:
+        return message
+    return message[len(code) :].lstrip(": ") or message
 
 
 def error_code(message: str | None) -> str:

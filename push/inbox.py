@@ -50,14 +50,17 @@ class Page:
     next_cursor: str | None
 
 
-def inbox_of(user_id: int) -> QuerySet[NotificationLog]:
-    """Return the user's inbox rows (unordered)."""
-    return NotificationLog.objects.inbox().filter(user_id=user_id)
+def inbox_of(user_id: Any) -> QuerySet[NotificationLog]:
+    """Return the user's inbox rows (unordered), each from its time on.
+
+    A notification scheduled for later (push_send --at) is dated then, and listed from then.
+    """
+    return NotificationLog.objects.inbox().filter(user_id=user_id, created_at__lte=clock.now())
 
 
-def unread_of(user_id: int) -> QuerySet[NotificationLog]:
-    """Return the user's unread inbox rows (unordered)."""
-    return NotificationLog.objects.unread().filter(user_id=user_id)
+def unread_of(user_id: Any) -> QuerySet[NotificationLog]:
+    """Return the user's unread inbox rows (unordered), each from its time on."""
+    return NotificationLog.objects.unread().filter(user_id=user_id, created_at__lte=clock.now())
 
 
 def encode_cursor(created_at: datetime, pk: int) -> str:
@@ -137,7 +140,7 @@ def unread_counts(user_ids: Iterable[int]) -> dict[int, int]:
         return {}
     rows = (
         NotificationLog.objects.unread()
-        .filter(user_id__in=ids)
+        .filter(user_id__in=ids, created_at__lte=clock.now())
         .values("user_id")
         .annotate(unread=Count("id"))
         .order_by()

@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Case, CharField, Count, F, Min, Q, QuerySet, Value, When
 
 from push.errors import NO_DEVICES, NO_DEVICES_MESSAGE
-from push.states import DeliveryStatus, DeviceType, NotificationStatus, Outcome
+from push.states import HOLDING_CODES, DeliveryStatus, DeviceType, NotificationStatus, Outcome
 
 PENDING = Q(status=NotificationStatus.PENDING)
 
@@ -32,10 +32,33 @@ def unleased_q(now: datetime) -> Q:
     return Q(locked_until__isnull=True) | Q(locked_until__lt=now)
 
 
+def held_q() -> Q:
+    """Rows whose last word is that the user's quiet hours or hourly cap hold them."""
+    held = Q()
+    for code in HOLDING_CODES:
+        held |= Q(error_message__startswith=f"{code}:")
+    return held
+
+
+def outcome_q(outcome: str, now: datetime) -> Q:
+    """Rows whose `push.states.outcome_of` is `outcome`."""
+    waiting = waiting_q(now)
+    if outcome == Outcome.PENDING:
+        return due_q(now)
+    if outcome == Outcome.HELD:
+        return waiting & held_q()
+    if outcome == Outcome.RETRYING:
+        return waiting & ~held_q() & Q(attempts__gt=0)
+    if outcome == Outcome.SCHEDULED:
+        return waiting & ~held_q() & Q(attempts=0)
+    return Q(status=outcome)
+
+
 def outcome_case(now: datetime) -> Case:
-    """SQL for `push.states.outcome_of`: sent, failed, skipped, held or pending."""
+    """SQL for `push.states.outcome_of`: one of the Outcome words."""
+    pending = (Outcome.PENDING, Outcome.HELD, Outcome.RETRYING, Outcome.SCHEDULED)
     return Case(
-        When(waiting_q(now), then=Value(Outcome.HELD.value)),
+        *(When(outcome_q(word, now), then=Value(word.value)) for word in pending),
         default=F("status"),
         output_field=CharField(),
     )
@@ -81,11 +104,7 @@ class NotificationQuerySet(QuerySet):
 
     def with_outcome(self, outcome: str, now: datetime) -> "NotificationQuerySet":
         """Rows whose `outcome_of` is `outcome`."""
-        if outcome == Outcome.HELD:
-            return self.filter(waiting_q(now))
-        if outcome == Outcome.PENDING:
-            return self.filter(PENDING).exclude(waiting_q(now))
-        return self.filter(status=outcome)
+        return self.filter(outcome_q(outcome, now))
 
     def with_error_code(self, code: str) -> "NotificationQuerySet":
         return self.filter(error_code_q(code))
@@ -107,8 +126,13 @@ class NotificationQuerySet(QuerySet):
         return min((time for time in times if time is not None), default=None)
 
     def outbox_figures(self, now: datetime) -> dict[str, Any]:
-        """Return `due`, `waiting` and the `oldest` pending row's creation (one query)."""
+        """Return the pending rows by outcome (`pending`, `held`, `retrying`, `scheduled`),
+        all `waiting` ones, the `leased` and the `oldest` one's creation (one query)."""
         return self.filter(PENDING).aggregate(
+            **{
+                word.value: Count("id", filter=outcome_q(word, now))
+                for word in (Outcome.PENDING, Outcome.HELD, Outcome.RETRYING, Outcome.SCHEDULED)
+            },
             due=Count("id", filter=due_q(now)),
             waiting=Count("id", filter=waiting_q(now)),
             leased=Count("id", filter=~unleased_q(now)),

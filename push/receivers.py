@@ -81,6 +81,8 @@ class Declaration:
     builder: Builder
     field: str | None = None
     values: frozenset | None = None
+    # `to=` as given, when it is no collection of values (a string, say): check push.E014.
+    malformed_to: Any = None
 
     @property
     def name(self) -> str:
@@ -117,8 +119,17 @@ def on_change(
     """
 
     def register(builder: Builder) -> Builder:
-        values = frozenset(to) if to is not None else None
-        _declare(Declaration(model=model, builder=builder, field=field_name, values=values))
+        malformed = isinstance(to, str | bytes) or (to is not None and not isinstance(to, Iterable))
+        values = None if to is None else frozenset() if malformed else frozenset(to)
+        _declare(
+            Declaration(
+                model=model,
+                builder=builder,
+                field=field_name,
+                values=values,
+                malformed_to=to if malformed else None,
+            )
+        )
         return builder
 
     return register

@@ -1,16 +1,20 @@
 """Where a notification, a delivery and a device stand: the words every room shares.
 
-The stored statuses are the models' choices. An operator sees one more word: a pending
-notification due later is *held* (quiet hours, the hourly cap, a retry's backoff), not stuck.
-`outcome_of` is that decision for a loaded row; the QuerySets (push.querysets) make the same
-decision in SQL, from the same words.
+The stored statuses are the models' choices. An operator sees a pending notification in
+one of four words, the same in the admin's list, its page, its filter and the overview:
+*pending* (due now: on its way, or waiting for a worker), *retrying* (an attempt failed;
+the next is due later), *held* (by the user's quiet hours or hourly cap, until they end)
+and *scheduled* (sent later on purpose: `push_send --at`, a badge update's time slot).
+`outcome_of` is that decision for a loaded row; the QuerySets (push.querysets) make the
+same decision in SQL, from the same words.
 """
 
 from datetime import datetime
+from typing import Any
 
 from django.db import models
 
-from push import clock
+from push import clock, errors
 
 
 class DeviceType(models.TextChoices):
@@ -38,20 +42,28 @@ class ReceiptStatus(models.TextChoices):
 
 
 class Outcome(models.TextChoices):
-    """A notification as the operator sees it: its status, with pending split in two."""
+    """A notification as the operator sees it: its status, with pending told apart."""
 
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     SKIPPED = "skipped", "Skipped"
-    HELD = "held", "Held"  # pending, due later
-    PENDING = "pending", "Pending"  # pending, due now (being delivered, or waiting for a worker)
+    PENDING = "pending", "Pending"  # due now: on its way, or waiting for a worker
+    RETRYING = "retrying", "Retrying"  # an attempt failed; the next one is due later
+    HELD = "held", "Held"  # by the user's quiet hours or hourly cap, until they end
+    SCHEDULED = "scheduled", "Scheduled"  # due later on purpose (push_send --at, badges)
 
 
-def outcome_of(status: str, next_attempt_at: datetime | None, now: datetime | None = None) -> str:
-    """Return sent, failed, skipped, held or pending for a notification's fields."""
-    if status != NotificationStatus.PENDING:
-        return status
-    now = now or clock.now()
-    if next_attempt_at is not None and next_attempt_at > now:
+# The codes a held notification's error message starts with (push.delivery.screening).
+HOLDING_CODES = (errors.QUIET_HOURS, errors.HOURLY_CAP)
+
+
+def outcome_of(notification: Any, now: datetime | None = None) -> str:
+    """Return the outcome of a notification row (status, due time, attempts, last error)."""
+    if notification.status != NotificationStatus.PENDING:
+        return notification.status
+    due = notification.next_attempt_at
+    if due is None or due <= (now or clock.now()):
+        return Outcome.PENDING
+    if errors.error_code(notification.error_message) in HOLDING_CODES:
         return Outcome.HELD
-    return Outcome.PENDING
+    return Outcome.RETRYING if notification.attempts else Outcome.SCHEDULED

@@ -166,6 +166,8 @@ PUSH_NOTIFICATIONS = {
     "EXPO_BASE_URL": env_str("EXPO_BASE_URL", "https://exp.host/--/api/v2/push"),
     "EXPO_ACCESS_TOKEN": env_str("EXPO_ACCESS_TOKEN"),
     "TEST_ENDPOINT_ENABLED": env_bool("PUSH_TEST_ENDPOINT", default=True),
+    # The Prometheus endpoint /metrics answers this bearer token (unset: no endpoint).
+    "METRICS_TOKEN": env_str("METRICS_TOKEN"),
     # The mobile app sends `Authorization: Bearer <access token>` (simplejwt's format,
     # `manage.py access_token` prints one); browsers (the admin's staff) their session,
     # which must then pass CSRF.

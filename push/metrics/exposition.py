@@ -30,9 +30,19 @@ class OutboxCollector(Collector):
             "push_outbox_pending", "Pending notifications due now.", value=outbox["due"]
         )
         yield GaugeMetricFamily(
+            "push_outbox_retrying",
+            "Pending notifications whose last attempt failed, waiting for the next.",
+            value=outbox["retrying"],
+        )
+        yield GaugeMetricFamily(
             "push_outbox_held",
-            "Pending notifications waiting for a later time (retries, quiet hours, the cap).",
-            value=outbox["waiting"],
+            "Pending notifications held by their user's quiet hours or hourly cap.",
+            value=outbox["held"],
+        )
+        yield GaugeMetricFamily(
+            "push_outbox_scheduled",
+            "Pending notifications due later on purpose (push_send --at, badge updates).",
+            value=outbox["scheduled"],
         )
         yield GaugeMetricFamily(
             "push_outbox_oldest_pending_seconds",

@@ -27,8 +27,11 @@ def metrics(request: HttpRequest) -> HttpResponse:
         )
         response.headers["Allow"] = "GET"
         return response
-    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(given.encode(), str(expected).encode()):
+    # "Bearer <token>", the scheme in any case (RFC 9110); a bare token is no credential.
+    scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
+    given = given.strip()
+    valid = scheme.lower() == "bearer" and bool(given)
+    if not (valid and hmac.compare_digest(given.encode(), str(expected).encode())):
         response = JsonResponse({"success": False, "message": "Unauthorized."}, status=401)
         response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response

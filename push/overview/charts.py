@@ -78,11 +78,16 @@ def stacked_columns(
     x_title: str,
     y_title: str,
     label_every: int = 1,
+    boundaries: dict[int, str] | None = None,
     width: int = 820,
     height: int = 280,
 ) -> SafeString:
-    """Vertical bars, one per category, stacked by series."""
-    left, right, top, bottom = 56, 16, 44, 52
+    """Vertical bars, one per category, stacked by series.
+
+    `boundaries` marks where a new period starts ({index of its first category: label}):
+    a dashed line before that bar and the label under the axis, e.g. the day of an hour.
+    """
+    left, right, top, bottom = 56, 16, 44, 66
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(s.values[i] for s in series) for i in range(len(categories))]
     ticks = nice_ticks(max(totals, default=0))
@@ -95,6 +100,17 @@ def stacked_columns(
         out.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{AXIS}">{tick:,}</text>'
+        )
+    for i, label in (boundaries or {}).items():
+        x = left + i * slot
+        if i:
+            out.append(
+                f'<line class="boundary" x1="{x:.1f}" x2="{x:.1f}" y1="{top}" '
+                f'y2="{top + plot_h + 30}" stroke="{AXIS}" stroke-dasharray="3 3"/>'
+            )
+        out.append(
+            f'<text class="boundary-label" x="{x + 3:.1f}" y="{top + plot_h + 30}" '
+            f'fill="#24292f" font-weight="600">{escape(label)}</text>'
         )
     for i, category in enumerate(categories):
         x = left + i * slot + (slot - bar_w) / 2

@@ -16,6 +16,7 @@ from django.db.models.query import QuerySet
 from django.utils import timezone
 
 from push import clock
+from push.errors import source_of
 from push.models import NotificationLog, OperatorAlert, PushDelivery, PushToken
 from push.querysets import outcome_case
 from push.states import Outcome
@@ -43,7 +44,7 @@ class Timeline:
 @dataclass
 class ErrorCount:
     code: str
-    source: str  # "ticket" or "receipt"
+    source: str  # push.errors.source_of: "transport", "ticket" or "receipt"
     last_24h: int
     last_30d: int
 
@@ -54,8 +55,10 @@ class Overview:
     hourly: Timeline
     daily: Timeline
     errors: list[ErrorCount]
-    pending_due: int
+    pending: int
+    retrying: int
     held: int
+    scheduled: int
     oldest_pending_at: datetime | None
     receipts_awaiting: int
     oldest_receipt_awaiting_at: datetime | None
@@ -110,7 +113,7 @@ def day_starts(now: datetime) -> list[datetime]:
 def _errors(now: datetime, since: datetime) -> list[ErrorCount]:
     day_ago = now - timedelta(hours=24)
     errors = []
-    for source, code_field in (("ticket", "error"), ("receipt", "receipt_error")):
+    for receipt, code_field in ((False, "error"), (True, "receipt_error")):
         rows = (
             PushDelivery.objects.exclude(**{code_field: ""})
             .filter(created_at__gte=since)
@@ -122,7 +125,13 @@ def _errors(now: datetime, since: datetime) -> list[ErrorCount]:
             .order_by()
         )
         errors.extend(
-            ErrorCount(row[code_field], source, row["last_24h"], row["last_30d"]) for row in rows
+            ErrorCount(
+                row[code_field],
+                source_of(row[code_field], receipt=receipt),
+                row["last_24h"],
+                row["last_30d"],
+            )
+            for row in rows
         )
     errors.sort(key=lambda e: (-e.last_30d, e.code, e.source))
     return errors
@@ -130,10 +139,13 @@ def _errors(now: datetime, since: datetime) -> list[ErrorCount]:
 
 @dataclass(frozen=True)
 class OutboxFigures:
-    """What waits: pending rows due now and held for later, tickets without a receipt."""
+    """What waits: pending rows by outcome (due now, retrying, held, scheduled), tickets
+    without a receipt."""
 
-    pending_due: int
+    pending: int
+    retrying: int
     held: int
+    scheduled: int
     oldest_pending_at: datetime | None
     receipts_awaiting: int
     oldest_receipt_awaiting_at: datetime | None
@@ -144,8 +156,10 @@ def outbox_figures(now: datetime) -> OutboxFigures:
     outbox = NotificationLog.objects.outbox_figures(now)
     receipts = PushDelivery.objects.receipt_figures()
     return OutboxFigures(
-        pending_due=outbox["due"],
-        held=outbox["waiting"],
+        pending=outbox["pending"],
+        retrying=outbox["retrying"],
+        held=outbox["held"],
+        scheduled=outbox["scheduled"],
         oldest_pending_at=outbox["oldest"],
         receipts_awaiting=receipts["awaiting"],
         oldest_receipt_awaiting_at=receipts["oldest"],
@@ -182,8 +196,10 @@ def collect(now: datetime | None = None) -> Overview:
         hourly=hourly,
         daily=daily,
         errors=errors,
-        pending_due=outbox.pending_due,
+        pending=outbox.pending,
+        retrying=outbox.retrying,
         held=outbox.held,
+        scheduled=outbox.scheduled,
         oldest_pending_at=outbox.oldest_pending_at,
         receipts_awaiting=outbox.receipts_awaiting,
         oldest_receipt_awaiting_at=outbox.oldest_receipt_awaiting_at,

@@ -8,10 +8,16 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from push.admin_display import OUTCOME_COLORS
+from push.errors import Source
 from push.overview import charts, stats
 from push.states import Outcome
 
-ERROR_COLORS = {"ticket": "#cf222e", "receipt": "#8250df"}
+ERROR_COLORS = {Source.TRANSPORT: "#d4580b", Source.TICKET: "#cf222e", Source.RECEIPT: "#8250df"}
+ERROR_SOURCES = {
+    Source.TRANSPORT: "transport errors (no ticket: the request failed)",
+    Source.TICKET: "ticket errors (Expo, per device)",
+    Source.RECEIPT: "receipt errors (Apple and Google, later)",
+}
 
 
 def _outcome_series(timeline: stats.Timeline) -> list[charts.Series]:
@@ -39,6 +45,13 @@ def build_context(overview: stats.Overview) -> dict:
         x_title=f"hour the notification was created ({tz_name})",
         y_title="notifications",
         label_every=3,
+        # Where each day starts (yesterday 17:00 is not today's): the first hour's day, and
+        # midnight's.
+        boundaries={
+            i: f"{start:%a %d %b}"
+            for i, start in enumerate(overview.hourly.buckets)
+            if i == 0 or start.hour == 0
+        },
     )
     daily = charts.stacked_columns(
         chart_id="chart-daily",
@@ -53,19 +66,19 @@ def build_context(overview: stats.Overview) -> dict:
     by_source = {(e.code, e.source): e.last_30d for e in overview.errors}
     errors = charts.stacked_rows(
         chart_id="chart-errors",
-        title="Ticket and receipt errors by code, last 30 days",
+        title="Transport, ticket and receipt errors by code, last 30 days",
         categories=codes,
         series=[
             charts.Series(
                 source,
-                f"{source} errors",
+                ERROR_SOURCES[source],
                 ERROR_COLORS[source],
                 [by_source.get((code, source), 0) for code in codes],
             )
-            for source in ("ticket", "receipt")
+            for source in ERROR_SOURCES
         ],
         x_title="devices",
-        empty_text="No ticket or receipt errors in the last 30 days.",
+        empty_text="No transport, ticket or receipt errors in the last 30 days.",
     )
     alert = overview.last_alert
     return {

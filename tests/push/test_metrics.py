@@ -1,5 +1,7 @@
 """The Prometheus endpoint, scraped after real deliveries to the loopback Expo server."""
 
+import os
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -44,6 +46,45 @@ def test_the_endpoint_is_off_by_default_and_needs_the_token(settings, client):
     wrong = client.get(reverse("metrics"), HTTP_AUTHORIZATION="Bearer nope")
     assert wrong.status_code == 401
     assert client.post(reverse("metrics"), HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 405
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("authorization", "status"),
+    [
+        (f"Bearer {TOKEN}", 200),
+        (f"bearer {TOKEN}", 200),  # a scheme is case-insensitive
+        (f"BEARER  {TOKEN} ", 200),
+        (TOKEN, 401),  # a bare token is no credential
+        (f"Basic {TOKEN}", 401),
+        ("Bearer", 401),
+    ],
+)
+def test_the_scheme_is_bearer_in_any_case_and_a_bare_token_is_refused(
+    metrics_on, client, authorization, status
+):
+    assert client.get(reverse("metrics"), HTTP_AUTHORIZATION=authorization).status_code == status
+
+
+def test_the_site_reads_the_metrics_token_from_the_environment():
+    import subprocess
+    import sys
+
+    from tests.support.processes import ROOT
+
+    read = (
+        "import django; django.setup(); from push.conf import push_settings; "
+        "print(push_settings.METRICS_TOKEN)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", read],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "unitrade.settings", "METRICS_TOKEN": "t0k"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "t0k"
 
 
 @pytest.mark.django_db

@@ -6,7 +6,12 @@ from django.core import checks
 import push
 from push import Notification, on_change, on_created
 from push import receivers as receivers_module
-from push.checks import E002_UNTRACKED_FIELD, E003_UNKNOWN_MODEL, E008_UNKNOWN_FIELD
+from push.checks import (
+    E002_UNTRACKED_FIELD,
+    E003_UNKNOWN_MODEL,
+    E008_UNKNOWN_FIELD,
+    E014_MALFORMED_VALUES,
+)
 
 
 def test_the_domain_apps_declarations_are_discovered():
@@ -32,7 +37,28 @@ def test_watching_an_untracked_field_fails_the_check(scratch_declarations):
     errors = [e for e in checks.run_checks() if e.id == E002_UNTRACKED_FIELD]
     assert len(errors) == 1
     assert "orders.Product.name" in errors[0].msg
-    assert "FieldTracker" in errors[0].hint
+    assert errors[0].hint == "Add `tracker = FieldTracker(fields=['name'])` to Product."
+
+
+def test_watching_a_field_the_models_tracker_leaves_out_says_to_add_it(scratch_declarations):
+    @on_change("orders.Order", "buyer")
+    def reassigned(order, change):  # pragma: no cover - never called
+        return None
+
+    [error] = [e for e in checks.run_checks() if e.id == E002_UNTRACKED_FIELD]
+    assert error.hint == (
+        "Add 'buyer' to the fields of Order.tracker: FieldTracker(fields=[..., 'buyer'])."
+    )
+
+
+def test_values_given_as_a_string_fail_the_check(scratch_declarations):
+    @on_change("orders.Order", "status", to="shipped")
+    def shipped(order, change):  # pragma: no cover - never called
+        return None
+
+    [error] = [e for e in checks.run_checks() if e.id == E014_MALFORMED_VALUES]
+    assert "to='shipped', which is not a list of values: it never fires" in error.msg
+    assert error.hint == "Give the values in a list: to=['shipped']."
 
 
 def test_an_unknown_model_fails_the_check(scratch_declarations):

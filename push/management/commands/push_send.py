@@ -3,7 +3,7 @@
 import json
 import time
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,8 @@ from push.users import user_id_of
 
 # Identifiers looked up per query (a users file may hold many thousands).
 LOOKUP_BATCH = 1000
+# The furthest ahead --at may schedule a notification.
+MAX_AHEAD = timedelta(days=30)
 # At most this many users are named by --dry-run and by an error about unknown users.
 NAMED = 20
 BAR_WIDTH = 30
@@ -60,8 +62,10 @@ class Command(BaseCommand):
             "--at",
             default=None,
             metavar="DATETIME",
-            help="Send later: an ISO 8601 date and time (e.g. 2026-12-01T09:00, in TIME_ZONE "
-            "unless it has an offset). A worker (push_deliver or Celery beat) sends it then.",
+            help="Send later, at most 30 days ahead: an ISO 8601 date and time (e.g. "
+            "2026-12-01T09:00, in TIME_ZONE unless it has an offset). Whatever delivers what "
+            "is due (the background thread, push_deliver, Celery beat) sends it then; the "
+            "inbox lists it from then on.",
         )
         parser.add_argument(
             "--dry-run",
@@ -127,6 +131,12 @@ class Command(BaseCommand):
             f"{summary['failed']} failed, {summary['skipped']} skipped, "
             f"{summary['pending']} pending{when}; {summary['devices']} device(s)"
         )
+        left_out = len(user_ids) - summary["total"]
+        if key and left_out:
+            self.stdout.write(
+                f"push_send: {left_out} user(s) already had a notification with the key "
+                f"{key!r}: left out, nothing sent to them again."
+            )
 
     def _dry_run(self, user_ids: list[Any], title: str, due: datetime | None) -> None:
         devices = _devices_by_type(user_ids)
@@ -283,19 +293,27 @@ def _read_users_file(path: Path) -> list[str]:
 def _due_time(raw: str | None) -> datetime | None:
     if raw is None:
         return None
+    text = raw.strip()
     try:
-        due = parse_datetime(raw.strip())
+        due = parse_datetime(text)
     except ValueError:
         due = None
-    if due is None:
+    # A date alone would mean midnight, which is rarely what anyone means: ask for a time.
+    if due is None or ":" not in text:
         raise CommandError(
-            f"--at {raw!r} is not an ISO 8601 date and time (e.g. 2026-12-01T09:00 or "
-            "2026-12-01T09:00+01:00)."
+            f"--at {raw!r} is not an ISO 8601 date and time (e.g. 2026-12-01T09:00, in "
+            "TIME_ZONE, or 2026-12-01T09:00+01:00)."
         )
     if timezone.is_naive(due):
         due = timezone.make_aware(due)
-    if due <= clock.now():
+    now = clock.now()
+    if due <= now:
         raise CommandError(f"--at {raw!r} is in the past; leave --at out to send now.")
+    if due > now + MAX_AHEAD:
+        raise CommandError(
+            f"--at {raw!r} is more than {MAX_AHEAD.days} days ahead: schedule it closer to "
+            "its day (a scheduled notification waits in the outbox until then)."
+        )
     return due
 
 

@@ -24,16 +24,25 @@ def _history(user, copies: int, now):
     token = PushToken.objects.create(user=user, token=f"ExponentPushToken[h{copies}]")
     rows = []
     for i in range(copies):
-        for status, next_at in (
-            ("sent", None),
-            ("failed", None),
-            ("skipped", None),
-            ("pending", now + timedelta(hours=2)),  # held
-            ("pending", None),
+        later = now + timedelta(hours=2)
+        for status, next_at, attempts, error in (
+            ("sent", None, 1, None),
+            ("failed", None, 1, None),
+            ("skipped", None, 0, None),
+            ("pending", later, 0, "QuietHours: held until the user's quiet hours end."),
+            ("pending", later, 2, "CONNECTION_ERROR (1 device): ConnectionError"),  # retrying
+            ("pending", later, 0, None),  # scheduled
+            ("pending", None, 0, None),
         ):
             rows.append(
                 NotificationLog(
-                    user=user, title=f"n{i}", body="b", status=status, next_attempt_at=next_at
+                    user=user,
+                    title=f"n{i}",
+                    body="b",
+                    status=status,
+                    next_attempt_at=next_at,
+                    attempts=attempts,
+                    error_message=error,
                 )
             )
     NotificationLog.objects.bulk_create(rows)
@@ -71,9 +80,17 @@ def test_page_shows_figures_charts_and_the_last_alert(admin_client, user):
     now = timezone.now()
     NotificationLog.objects.create(user=user, title="a", body="b", status="sent")
     NotificationLog.objects.create(user=user, title="a", body="b", status="skipped")
-    NotificationLog.objects.create(
-        user=user, title="a", body="b", status="pending", next_attempt_at=now + timedelta(hours=1)
-    )
+    later = now + timedelta(hours=1)
+    for attempts, error in ((0, "HourlyCap: held"), (1, "TIMEOUT (1 device): slow"), (0, None)):
+        NotificationLog.objects.create(
+            user=user,
+            title="a",
+            body="b",
+            status="pending",
+            next_attempt_at=later,
+            attempts=attempts,
+            error_message=error,
+        )
     NotificationLog.objects.create(user=user, title="a", body="b", status="pending")
     token = PushToken.objects.create(user=user, token=VALID_TOKEN)
     retire_tokens([token.pk], "DeviceNotRegistered")
@@ -83,12 +100,13 @@ def test_page_shows_figures_charts_and_the_last_alert(admin_client, user):
     page = response.content.decode()
     assert 'id="chart-hourly"' in page and 'id="chart-daily"' in page
     assert 'id="chart-errors"' in page
-    # The hour bar of now holds one sent, one skipped, one held and one pending.
-    for outcome in ("sent", "skipped", "held", "pending"):
+    # The hour bar of now holds one notification of each outcome.
+    for outcome in ("sent", "skipped", "pending", "retrying", "held", "scheduled"):
         assert re.search(rf'data-series="{outcome}" data-category="[0-9:]+" data-value="1"', page)
     assert "Last operator alert: InvalidCredentials" in page
     overview = response.context["overview"]
-    assert (overview.pending_due, overview.held) == (1, 1)
+    figures = (overview.pending, overview.retrying, overview.held, overview.scheduled)
+    assert figures == (1, 1, 1, 1)
     assert overview.deactivated_recently == {"DeviceNotRegistered": 1}
     assert (overview.tokens_active, overview.tokens_inactive) == (0, 1)
     # Drawn on the server: nothing is fetched from another site.
@@ -99,13 +117,15 @@ def test_timelines_and_errors_by_code(user):
     now = timezone.now()
     _history(user, 3, now)
     overview = stats.collect(now)
-    assert overview.daily.total == 15
+    assert overview.daily.total == 21
     assert overview.daily.totals() == {
         "sent": 3,
         "failed": 3,
         "skipped": 3,
-        "held": 3,
         "pending": 3,
+        "retrying": 3,
+        "held": 3,
+        "scheduled": 3,
     }
     assert len(overview.hourly.buckets) == 24 and len(overview.daily.buckets) == 30
     # Created today: rows n % 30 == 0, i.e. the first one (one sent).
@@ -163,3 +183,38 @@ def test_chart_escapes_labels():
 def test_admin_index_links_to_the_overview(admin_client):
     page = admin_client.get(reverse("admin:index")).content.decode()
     assert admin_url("overview_changelist") in page
+
+
+def test_the_hourly_chart_marks_where_each_day_starts(user):
+    from datetime import UTC, datetime
+
+    from push.overview.views import build_context
+
+    now = datetime(2026, 12, 4, 16, 30, tzinfo=UTC)  # the chart runs from 3 Dec 17:00
+    svg = str(build_context(stats.collect(now))["chart_hourly"])
+    labels = re.findall(r'class="boundary-label"[^>]*>([^<]+)<', svg)
+    assert labels == ["Thu 03 Dec", "Fri 04 Dec"]
+    assert svg.count('class="boundary"') == 1  # one line: at midnight
+
+
+def test_transport_ticket_and_receipt_errors_are_told_apart(user):
+    now = timezone.now()
+    token = PushToken.objects.create(user=user, token=VALID_TOKEN)
+    log = NotificationLog.objects.create(user=user, title="t", body="b", status="failed")
+    for n, (error, receipt_error) in enumerate(
+        [("CONNECTION_ERROR", ""), ("DeviceNotRegistered", ""), ("", "MessageTooBig")]
+    ):
+        PushDelivery.objects.create(
+            notification=log,
+            push_token=token,
+            token=f"{token.token}-{n}",
+            status="failed" if error else "accepted",
+            error=error,
+            receipt_error=receipt_error,
+        )
+    codes = {(e.code, e.source) for e in stats.collect(now).errors}
+    assert codes == {
+        ("CONNECTION_ERROR", "transport"),
+        ("DeviceNotRegistered", "ticket"),
+        ("MessageTooBig", "receipt"),
+    }

@@ -4,6 +4,7 @@ Read-only rows, an outcome mark and error code per notification, the list filter
 tokens, and the deliver-again action.
 """
 
+import re
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -67,18 +68,22 @@ def test_list_marks_each_outcome_distinctly_and_shows_the_error(admin_client, us
     ("query", "expected"),
     [
         ("outcome=held", {"held"}),
+        ("outcome=retrying", {"retrying"}),
+        ("outcome=scheduled", {"scheduled"}),
         ("outcome=pending", {"due"}),
         ("outcome=skipped", {"skipped", "no-device"}),
         ("error_code=DeviceNotRegistered", {"dead", "two-codes"}),
         ("error_code=MessageTooBig", {"two-codes"}),
         ("error_code=NoActiveDevices", {"no-device"}),
         ("error_code=TypeDisabled", {"skipped"}),
-        ("type__exact=payment", {"dead"}),
+        ("type=payment", {"dead"}),
     ],
 )
 def test_filters(admin_client, user, query, expected):
     later = timezone.now() + timedelta(hours=1)
-    _log(user, title="held", status="pending", next_attempt_at=later)
+    _log(user, title="held", status="pending", next_attempt_at=later, error_message="QuietHours: x")
+    _log(user, title="retrying", status="pending", next_attempt_at=later, attempts=1)
+    _log(user, title="scheduled", status="pending", next_attempt_at=later)
     _log(user, title="due", status="pending")
     _log(user, title="skipped", status="skipped", error_message="TypeDisabled: off")
     _log(user, title="no-device", status="skipped", error_message="User has no active device.")
@@ -247,3 +252,35 @@ def test_deliver_again_leaves_a_notification_that_can_never_be_sent(
     assert log.status == "failed"
     assert push.redeliver([log.pk]) == 0
     assert expo.stats.send_requests == 0
+
+
+def test_a_notifications_page_says_what_its_list_row_says(admin_client, user, expo, committed):
+    import push
+
+    PushToken.objects.create(user=user, token=VALID_TOKEN)
+    PushToken.objects.create(user=user, token=OTHER_TOKEN)
+    expo.fail_next("reset", 4)  # every try of the one request: it never reaches Expo
+    with committed():
+        log = push.send(user, "Hi", "There")
+    assert log.status == "pending" and log.attempts == 1
+    listing = admin_client.get(admin_url("notificationlog_changelist")).content.decode()
+    page = admin_client.get(admin_url("notificationlog_change", log.pk)).content.decode()
+    for html in (listing, page):
+        assert "push-mark-retrying" in html and "push-mark-held" not in html
+        assert "0 of 2 accepted" in html  # tried on two devices, accepted by none
+        # The code once, then what it says: never "CONNECTION_ERROR CONNECTION_ERROR".
+        assert "<code>CONNECTION_ERROR</code> (2 devices)" in html
+    # The page dates it, says when it is tried again, and has one word for its state.
+    labels = re.findall(r"<label[^>]*>([^<]*):</label>", page)
+    assert {"Status", "Due", "Created at", "Updated at"} <= set(labels)
+    assert "Held" not in labels
+
+
+def test_the_token_list_filters_by_creation_date(admin_client, user):
+    PushToken.objects.create(user=user, token=VALID_TOKEN)
+    listing = admin_client.get(admin_url("pushtoken_changelist")).content.decode()
+    assert "By created at" in listing
+    response = admin_client.get(
+        admin_url("pushtoken_changelist") + "?created_at__gte=2000-01-01+00:00:00%2B00:00"
+    )
+    assert response.context["cl"].result_count == 1

@@ -116,7 +116,7 @@ def test_following_next_cursor_with_arrivals_between_pages(api, user):
 
 def test_filters(api, user):
     orders = notes(user, 3, type="order")
-    chats = notes(user, 2, type="message", start=datetime(2027, 1, 1, tzinfo=UTC))
+    chats = notes(user, 2, type="message", start=datetime(2025, 1, 1, tzinfo=UTC))
     read(api, {"ids": [orders[0].pk]})
     assert listed(api.get(LIST, {"type": "order"})) == newest_first(orders)
     assert listed(api.get(LIST, {"unread": "1"})) == newest_first(chats + orders[1:])

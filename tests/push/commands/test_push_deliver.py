@@ -50,3 +50,18 @@ def test_the_loop_gives_back_the_signal_handlers_it_took():
     before = signal.getsignal(signal.SIGTERM)
     run_loop_briefly()
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--loop", "--interval", "-1"], "--interval must be a positive number of seconds"),
+        (["--loop", "--interval", "0"], "--interval must be a positive number of seconds"),
+        (["--batch-size", "0"], "--batch-size must be at least 1"),
+    ],
+)
+def test_bad_arguments_are_refused(args, message):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match=message):
+        call_command("push_deliver", *args)

@@ -152,13 +152,41 @@ def test_push_send_at_puts_it_in_the_outbox_for_later(user, expo, capsys):
     assert expo.delivered_count("ExponentPushToken[cmd-later]") == 1
 
 
-def test_push_send_at_without_offset_is_in_the_current_time_zone(user, settings):
+def test_push_send_at_without_offset_is_in_the_current_time_zone(user, settings, clock):
     settings.TIME_ZONE = "Europe/Berlin"
+    clock.set(datetime(2026, 12, 4, 12, 0, tzinfo=UTC))
     call_command(
-        "push_send", "--user", "alice", "--at", "2999-01-01T09:00", "--title", "T", "--body", "B"
+        "push_send", "--user", "alice", "--at", "2026-12-05T09:00", "--title", "T", "--body", "B"
     )
     due = NotificationLog.objects.get().next_attempt_at
-    assert due == datetime(2999, 1, 1, 8, 0, tzinfo=UTC)
+    assert due == datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
+
+
+def test_a_scheduled_notification_is_in_the_inbox_from_its_time_on(user, clock):
+    from push import inbox
+
+    now = clock.now
+    call_command(
+        "push_send", "--user", "alice", "--at", (now + timedelta(hours=2)).isoformat(),
+        "--title", "Tonight", "--body", "B",
+    )  # fmt: skip
+    assert inbox.list_notifications(user).items == [] and inbox.unread_count(user) == 0
+    clock.advance(hours=2)
+    assert [n.title for n in inbox.list_notifications(user).items] == ["Tonight"]
+    assert inbox.unread_count(user) == 1
+
+
+def test_a_repeated_key_says_who_it_left_out(user, other_user, expo, capsys):
+    args = ("--user", "alice", "--title", "T", "--body", "B", "--key", "welcome")
+    call_command("push_send", *args)
+    capsys.readouterr()
+    call_command("push_send", *args, "--user", "bob")
+    out = capsys.readouterr().out
+    assert "push_send: 1 user(s): " in out
+    assert (
+        "push_send: 1 user(s) already had a notification with the key 'welcome': left out, "
+        "nothing sent to them again." in out
+    )
 
 
 @pytest.mark.parametrize(
@@ -167,7 +195,9 @@ def test_push_send_at_without_offset_is_in_the_current_time_zone(user, settings)
         (["--all", "--user", "alice"], "Give --all or users"),
         ([], "Give users with --user or --users-file, or --all"),
         (["--all", "--at", "tomorrow"], "is not an ISO 8601 date and time"),
+        (["--all", "--at", "2099-01-01"], "is not an ISO 8601 date and time"),  # no time
         (["--all", "--at", "2001-01-01T00:00Z"], "is in the past"),
+        (["--all", "--at", "2099-01-01T09:00Z"], "more than 30 days ahead"),
         (["--users-file", "/nonexistent/users.txt"], "Cannot read --users-file"),
         (
             ["--user", "alice", "--user", "ghost@example.com", "--user", "999999"],

@@ -91,8 +91,9 @@ def test_push_send_key(user, other_user, phones, expo, capsys):
     args = ["push_send", "--user", "alice", "--title", "Hi", "--body", "There"]
     call_command(*args, "--key", "hello-1")
     call_command(*args, "--user", "bob", "--key", "hello-1")
-    out = capsys.readouterr().out
-    assert "push_send: 1 user(s): 1 sent" in out.splitlines()[-1]
+    out = capsys.readouterr().out.splitlines()
+    assert "push_send: 1 user(s): 1 sent" in out[-2]
+    assert "1 user(s) already had a notification with the key 'hello-1'" in out[-1]
     assert sorted(m["to"] for m in expo.delivered) == sorted([TOKEN, OTHER])
 
 
