@@ -92,7 +92,11 @@ def _history(user, token):
         NotificationLog.objects.filter(pk=row.pk).update(created_at=now - timedelta(hours=hours))
     failed = [row for row in rows if row.status == "failed"]
     sent = [row for row in rows if row.status == "sent"]
-    codes = ["DeviceNotRegistered"] * 6 + ["MessageRateExceeded"] * 3 + ["InvalidCredentials"]
+    codes = (
+        ["DeviceNotRegistered"] * 6
+        + ["MessageRateExceeded"] * 3
+        + ["InvalidCredentials", "CONNECTION_ERROR"]
+    )
     PushDelivery.objects.bulk_create(
         [
             PushDelivery(
@@ -185,5 +189,29 @@ def test_operator_changes_an_order_and_follows_its_notification(
     assert page.locator('#chart-errors rect[data-category="DeviceNotRegistered"]').count() == 2
     assert "InvalidCredentials" in page.inner_text("#last-alert")
     screenshot = Path(os.environ.get("PUSH_E2E_SCREENSHOT") or tmp_path / "overview.png")
+    # The hourly chart says which day each hour is; transport errors are charted apart.
+    assert page.locator("#chart-hourly .boundary-label").count() >= 1
+    assert page.locator('#chart-errors rect[data-series="transport"]').count() == 1
     page.screenshot(path=str(screenshot), full_page=True)
     assert screenshot.stat().st_size > 10_000
+
+    # A notification that is retrying says so in the list and on its page, with its dates.
+    retrying = NotificationLog.objects.create(
+        user=buyer,
+        title="Retrying one",
+        body="b",
+        status="pending",
+        attempts=1,
+        next_attempt_at=timezone.now() + timedelta(minutes=5),
+        error_message="CONNECTION_ERROR (1 device): ConnectionError",
+    )
+    page.goto(
+        live_server.url + reverse("admin:push_notificationlog_changelist") + "?q=Retrying+one"
+    )
+    row = page.locator("#result_list tbody tr", has_text="Retrying one")
+    assert row.locator(".push-mark-retrying").inner_text() == "Retrying"
+    assert "CONNECTION_ERROR CONNECTION_ERROR" not in row.inner_text()
+    page.goto(live_server.url + reverse("admin:push_notificationlog_change", args=[retrying.pk]))
+    assert page.locator(".push-mark-retrying").inner_text() == "Retrying"
+    for label in ("Created at:", "Updated at:", "Due:"):
+        assert page.locator("label", has_text=label).count() == 1
