@@ -106,7 +106,7 @@ class PushTokenAdmin(admin.ModelAdmin):
             log = send(
                 user_id,
                 "Test notification",
-                "Sent from the UniTrade admin",
+                "Sent from the admin",
                 data={"type": "system"},
                 type="system",
             )

@@ -104,6 +104,8 @@ DEFAULTS: dict[str, Any] = {
     "CLIENT_IP_HEADER": None,
     # Whether POST /api/users/push-tokens/test/ exists (then for staff, or anyone in DEBUG).
     "TEST_ENDPOINT_ENABLED": True,
+    # What the test endpoint sends (its data is {"type": "test"}).
+    "TEST_NOTIFICATION": {"title": "Test Notification", "body": "This is a test notification."},
     # A receiver that fails is logged and the save goes on ("log"; production: a broken
     # notification never takes the business data with it), or fails the save ("raise"; the
     # pytest plugin and override_push() set it, so a broken receiver fails its test).

@@ -65,8 +65,10 @@ def expo(_expo_server, settings):
     _expo_server.access_token = None
     site = settings.PUSH_NOTIFICATIONS
     settings.PUSH_NOTIFICATIONS = {
-        # The API authenticates as the site does (bearer tokens, then the session).
+        # The API authenticates as the site does (bearer tokens, then the session), and
+        # its test endpoint sends the site's words.
         "AUTHENTICATION": site["AUTHENTICATION"],
+        "TEST_NOTIFICATION": site["TEST_NOTIFICATION"],
         # Most tests assert what a delivery did right after it: synchronous delivery. The
         # background mode's tests ask for it (tests/push/delivery/test_background.py).
         "DELIVERY": "inline",

@@ -166,6 +166,11 @@ PUSH_NOTIFICATIONS = {
     "EXPO_BASE_URL": env_str("EXPO_BASE_URL", "https://exp.host/--/api/v2/push"),
     "EXPO_ACCESS_TOKEN": env_str("EXPO_ACCESS_TOKEN"),
     "TEST_ENDPOINT_ENABLED": env_bool("PUSH_TEST_ENDPOINT", default=True),
+    # The guide's words, which the mobile app's developers look for.
+    "TEST_NOTIFICATION": {
+        "title": "Test Notification",
+        "body": "This is a test notification from UniTrade!",
+    },
     # The Prometheus endpoint /metrics answers this bearer token (unset: no endpoint).
     "METRICS_TOKEN": env_str("METRICS_TOKEN"),
     # The mobile app sends `Authorization: Bearer <access token>` (simplejwt's format,

@@ -24,8 +24,6 @@ from push.tokens import MAX_TOKEN_LENGTH, is_expo_push_token
 TOKEN_REMOVED = "Token removed successfully"
 TOKEN_NOT_YOURS = "No such token among your devices: nothing was removed"
 
-TEST_TITLE = "Test Notification"
-TEST_BODY = "This is a test notification from UniTrade!"
 TEST_DATA = {"type": "test"}
 TEST_SENT = "Notification sent successfully"
 TEST_FAILED = "Failed to send push notification: it will not be retried"
@@ -107,7 +105,8 @@ def send_test_notification(request: HttpRequest, body: dict[str, Any]) -> JsonRe
         return JsonResponse({"success": False, "message": "No push tokens registered for user"})
     # It reports to a person: deliver now and answer the outcome, whatever DELIVERY says.
     with inline_delivery():
-        notification = push.send(request.user, TEST_TITLE, TEST_BODY, data=TEST_DATA)
+        text = push_settings.TEST_NOTIFICATION
+        notification = push.send(request.user, text["title"], text["body"], data=TEST_DATA)
     return JsonResponse(
         {
             # True only when a device accepted it (Expo answered with an ok ticket).

@@ -13,7 +13,7 @@ Five rules, in this order, decide what happens to a claimed notification:
    extra notifications are held until the oldest push of that hour is an hour old, then
    released together: one digest per type (push.digests), not a trickle.
 
-Urgent types (push.register_type(..., urgent=True): UniTrade's orders and payments) skip
+Urgent types (push.register_type(..., urgent=True), e.g. a shop's orders and payments) skip
 rules 2 and 3; a type registered with can_disable=False (system) cannot be switched off.
 Silent badge updates (push.badges) are not news: rule 0 alone applies to them, and the
 hourly cap counts only news (inbox) pushes. A user without a NotificationPreference row has
