@@ -34,7 +34,13 @@ from django.db import connections
 from push.conf import BACKGROUND, push_settings
 from push.delivery.claims import claim_ids
 from push.delivery.engine import Pipeline, due_batches
-from push.delivery.polling import RECEIPT_ASKED_AGAIN_AFTER, PollSchedule, due_work, receipt_min_age
+from push.delivery.polling import (
+    NOTHING_KNOWN,
+    RECEIPT_ASKED_AGAIN_AFTER,
+    PollSchedule,
+    due_work,
+    receipt_min_age,
+)
 from push.delivery.receipts import check_receipts
 from push.delivery.reports import DeliveryReport
 
@@ -184,19 +190,23 @@ class BackgroundDelivery:
         self._pipeline_with_room().send(claim_ids(ids), claimed=True)
 
     def _look_for_due_work(self) -> None:
-        work = due_work()
-        more = False
-        if work.outbox_now:
-            size = push_settings.BATCH_SIZE
-            for rows in due_batches(size, max_batches=1):
-                pipeline = self._pipeline_with_room()
-                more = pipeline.send(rows, claimed=True) >= size
-        if work.receipts_now:
-            report = check_receipts(
-                receipt_min_age(), max_batches=1, asked_again_after=RECEIPT_ASKED_AGAIN_AFTER
-            )
-            more = more or report.checked > 0  # those asked are not due again for a while
-        self._schedule.looked(work, more=more)
+        # Whatever fails (the database is away, or not migrated yet), the next look is
+        # planned: a failing look backs off like an idle one, never spins.
+        work, more = NOTHING_KNOWN, False
+        try:
+            work = due_work()
+            if work.outbox_now:
+                size = push_settings.BATCH_SIZE
+                for rows in due_batches(size, max_batches=1):
+                    pipeline = self._pipeline_with_room()
+                    more = pipeline.send(rows, claimed=True) >= size
+            if work.receipts_now:
+                report = check_receipts(
+                    receipt_min_age(), max_batches=1, asked_again_after=RECEIPT_ASKED_AGAIN_AFTER
+                )
+                more = more or report.checked > 0  # those asked are not due again for a while
+        finally:
+            self._schedule.looked(work, more=more)
 
     def _add(self, report: DeliveryReport) -> None:
         if report.total:

@@ -103,3 +103,25 @@ def test_an_idle_thread_looks_less_and_less_often(settings, expo):
         assert used <= 6 * 3, used
     finally:
         next(mode, None)
+
+
+def test_a_look_that_fails_backs_off_instead_of_spinning(settings, expo, caplog):
+    # A database without push's tables (not migrated yet): every look fails.
+    mode = background_delivery(settings, expo, BACKGROUND_POLL_SECONDS=0.1, IDLE_POLL_SECONDS=1.0)
+    next(mode)
+    table = connection.ops.quote_name("push_notificationlog")
+    hidden = connection.ops.quote_name("push_notificationlog_hidden")
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} RENAME TO {hidden}")
+    try:
+        with caplog.at_level("ERROR", logger="push.delivery.background"):
+            background.worker()
+            time.sleep(2.0)
+        failures = [r for r in caplog.records if r.name == "push.delivery.background"]
+        # Looks at 0, 0.2, 0.6, 1.4 s and then every second: a handful, never thousands.
+        assert 1 <= len(failures) <= 6, len(failures)
+    finally:
+        background.shutdown(5)
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {hidden} RENAME TO {table}")
+        next(mode, None)
