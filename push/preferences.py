@@ -63,8 +63,6 @@ def parse_changes(body: dict[str, Any]) -> tuple[dict[str, bool], Any]:
     The quiet hours are a QuietHours, None (clear them) or a sentinel meaning "unchanged";
     pass them on to `update_preferences` as they are. Raises InvalidPreferences.
     """
-    if set(body) - {"preferences", "quiet_hours"}:
-        raise InvalidPreferences("Unknown field in request body: use preferences, quiet_hours")
     switches = body.get("preferences", {})
     if not isinstance(switches, dict):
         raise InvalidPreferences("preferences must be an object of type: true/false")

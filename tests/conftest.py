@@ -12,6 +12,7 @@ import push
 from tests.support.api import bearer_client
 from tests.support.expo import ExpoServer
 from tests.support.marketplace import buyer, order, product, seller  # noqa: F401  (fixtures)
+from tests.support.openapi import checking_answers
 from tests.support.services import redis_running
 
 # pytester runs a host project's tests in a pytest of their own (tests/push/test_testing_kit.py).
@@ -97,6 +98,13 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "celery" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _answers_keep_the_contract():
+    """Every answer of push's API a test sees is held to the OpenAPI document."""
+    with checking_answers():
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -107,3 +107,16 @@ def test_an_unknown_url_under_the_include_answers_json(app):
     answer = app.post("/api/push/push-tokens", {"token": TOKEN}, "application/json")
     assert answer.status_code == 404
     assert "/api/push/push-tokens/" in answer.json()["message"]
+
+
+def test_the_api_document_describes_campus():
+    """Its server prefix, its X-Api-Key scheme and its own notification type."""
+    document = Client().get("/api/push/openapi/").json()
+    assert document["servers"] == [{"url": "/api/push"}]
+    schemes = document["components"]["securitySchemes"]
+    assert list(schemes) == ["apiKey", "session"]
+    assert schemes["apiKey"] == {"type": "apiKey", "in": "header", "name": "X-Api-Key"}
+    security = document["paths"]["/push-tokens/"]["post"]["security"]
+    assert security == [{"apiKey": []}, {"session": []}]
+    listed = document["paths"]["/notifications/"]["get"]["parameters"]
+    assert "event" in next(p for p in listed if p["name"] == "type")["schema"]["enum"]

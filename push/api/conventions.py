@@ -70,6 +70,15 @@ def _read_json_object(request: HttpRequest, limit: int) -> dict[str, Any]:
     return body
 
 
+def refuse_unknown(given: Iterable[str], known: Iterable[str], what: str) -> None:
+    """Raise BadRequest naming what of `given` is not `known` (the API's one rule for it)."""
+    known = tuple(known)
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        use = ", ".join(known) if known else "none"
+        raise BadRequest(f"Unknown {what}: {', '.join(unknown)[:200]}; use {use}")
+
+
 def too_many_requests(seconds: int) -> JsonResponse:
     """Return the 429 answer, telling the client when to try again."""
     response = error_response(f"Too many requests: try again in {seconds} seconds.", 429)
@@ -96,14 +105,20 @@ def internal_error(request: HttpRequest) -> JsonResponse:
 
 
 def json_api(
-    methods: Iterable[str], *, rate_limit: str = throttling.TOKENS
+    methods: Iterable[str],
+    *,
+    rate_limit: str = throttling.TOKENS,
+    fields: Iterable[str] = (),
 ) -> Callable[[JsonView], Callable[..., JsonResponse]]:
     """Wrap `view(request, body)` with the API's auth, limit, method, CSRF and body rules.
 
     `rate_limit` names the scope whose per-user limit the endpoint counts against
-    (PUSH_NOTIFICATIONS["API_RATE_LIMITS"]).
+    (PUSH_NOTIFICATIONS["API_RATE_LIMITS"]). `fields` are the body fields the endpoint
+    knows: any other is a 400 naming it, as a typo would otherwise lose a change. Unknown
+    query parameters are ignored, as the web ignores cache-busters.
     """
     allowed = tuple(method.upper() for method in methods)
+    fields = tuple(fields)
     if rate_limit not in throttling.SCOPES:
         raise ValueError(f"Unknown rate limit scope {rate_limit!r}.")
 
@@ -131,6 +146,7 @@ def json_api(
                     return error_response(f"CSRF check failed: {reason}", 403)
             try:
                 body = _read_json_object(request, push_settings.MAX_REQUEST_BYTES)
+                refuse_unknown(body, fields, "field in request body")
                 return view(request, body, *args, **kwargs)
             except BadRequest as exc:
                 return error_response(exc.message, exc.status)
@@ -145,6 +161,9 @@ def json_api(
                 logger.exception("Internal server error: %s %s", request.method, request.path)
                 return internal_error(request)
 
+        # What the endpoint takes, for its OpenAPI description to be checked against.
+        wrapper.allowed_methods = allowed  # type: ignore[attr-defined]
+        wrapper.body_fields = fields  # type: ignore[attr-defined]
         return wrapper
 
     return decorator

@@ -12,6 +12,7 @@ urlpatterns = [
     path("notifications/", inbox.notifications, name="notifications"),
     path("notifications/read/", inbox.mark_notifications_read, name="notifications_read"),
     path("notifications/unread-count/", inbox.unread_count, name="unread_count"),
+    path(views.OPENAPI_PATH, views.openapi_document, name="openapi"),
     # Last: whatever is left below push's prefix is a JSON 404 (a missing slash named).
     re_path(r"", fallback.not_found, name="not_found"),
 ]

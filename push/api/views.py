@@ -5,9 +5,10 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 
 import push
-from push.api import throttling
+from push.api import openapi, throttling
 from push.api.conventions import BadRequest, error_response, json_api
 from push.api.devices import register_device, remove_device
 from push.conf import BACKGROUND, CELERY, INLINE, push_settings
@@ -20,6 +21,9 @@ from push.preferences import (
     update_preferences,
 )
 from push.tokens import MAX_TOKEN_LENGTH, is_expo_push_token
+
+# Where the OpenAPI document is served, below push's prefix.
+OPENAPI_PATH = "openapi/"
 
 TOKEN_REMOVED = "Token removed successfully"
 TOKEN_NOT_YOURS = "No such token among your devices: nothing was removed"
@@ -73,7 +77,7 @@ def _device_type_from(body: dict[str, Any]) -> str:
     return device_type
 
 
-@json_api(methods=["POST"])
+@json_api(methods=["POST"], fields=["token", "device_type"])
 def save_push_token(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
     """Register the caller's device, taking it over if another account held it."""
     token = _token_from(body)
@@ -84,7 +88,7 @@ def save_push_token(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
     )
 
 
-@json_api(methods=["POST"])
+@json_api(methods=["POST"], fields=["token"])
 def remove_push_token(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
     """Remove (deactivate) the caller's own token; anyone else's is left alone (deleted: 0)."""
     deleted = remove_device(request.user, _token_from(body))
@@ -123,7 +127,11 @@ def send_test_notification(request: HttpRequest, body: dict[str, Any]) -> JsonRe
     )
 
 
-@json_api(methods=["GET", "POST", "PATCH"], rate_limit=throttling.PREFERENCES)
+@json_api(
+    methods=["GET", "POST", "PATCH"],
+    rate_limit=throttling.PREFERENCES,
+    fields=["preferences", "quiet_hours"],
+)
 def push_preferences(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
     """Answer the caller's preferences; POST and PATCH change the types and fields named."""
     if request.method == "GET":
@@ -135,3 +143,14 @@ def push_preferences(request: HttpRequest, body: dict[str, Any]) -> JsonResponse
             raise BadRequest(str(exc)) from None
         current = update_preferences(request.user, switches, quiet_hours)
     return JsonResponse({"success": True, **current})
+
+
+@csrf_exempt  # public, read-only: a POST gets the JSON 405, not Django's CSRF page
+def openapi_document(request: HttpRequest) -> JsonResponse:
+    """Answer the API's OpenAPI document (push.api.openapi), for this URL prefix."""
+    if request.method not in ("GET", "HEAD"):
+        response = error_response(f"Method {request.method} not allowed.", 405)
+        response.headers["Allow"] = "GET, HEAD"
+        return response
+    prefix = request.path.removesuffix(OPENAPI_PATH)
+    return JsonResponse(openapi.document(server=prefix), json_dumps_params={"indent": 1})

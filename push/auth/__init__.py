@@ -10,16 +10,29 @@ The setting is a list of dotted paths to callables `authenticator(request) -> us
   (needs djangorestframework).
 
 They are imported on first use, so importing push.auth needs neither PyJWT nor DRF.
-A host's own callable is header-based (no CSRF) unless it is decorated `@uses_cookies`.
+A host's own callable is header-based (no CSRF) unless it is decorated `@uses_cookies`;
+`@openapi_security` names its scheme in the API's OpenAPI document.
 """
 
 from importlib import import_module
 from typing import Any
 
-from push.auth.base import Authenticated, AuthenticationFailed, uses_cookies, www_authenticate
+from push.auth.base import (
+    Authenticated,
+    AuthenticationFailed,
+    openapi_security,
+    uses_cookies,
+    www_authenticate,
+)
 
 # The shipped authenticators are not in __all__: `import *` must not need PyJWT or DRF.
-__all__ = ["Authenticated", "AuthenticationFailed", "uses_cookies", "www_authenticate"]
+__all__ = [
+    "Authenticated",
+    "AuthenticationFailed",
+    "openapi_security",
+    "uses_cookies",
+    "www_authenticate",
+]
 
 # The shipped authenticators, by the module that holds each (named apart from the
 # authenticator, which a submodule's own name would shadow once imported).

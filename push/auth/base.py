@@ -28,10 +28,13 @@ from django.http import HttpRequest
 
 Authenticator = Callable[[HttpRequest], Any]
 Challenge = str | Callable[[HttpRequest], str | None]
+# OpenAPI security schemes by name, or a function returning them (read when asked).
+SecuritySchemes = dict[str, dict[str, Any]] | Callable[[], dict[str, dict[str, Any]]]
 A = TypeVar("A", bound=Callable[..., Any])
 
 _USES_COOKIES = "push_uses_cookies"
 _CHALLENGE = "push_www_authenticate"
+_SECURITY_SCHEMES = "push_security_schemes"
 
 
 class AuthenticationFailed(Exception):
@@ -94,3 +97,24 @@ def challenge_of(authenticator: Authenticator, request: HttpRequest) -> str | No
 def has_authorization_header(request: HttpRequest) -> bool:
     """Whether the request carries an `Authorization` header (even an empty one)."""
     return "HTTP_AUTHORIZATION" in request.META
+
+
+def openapi_security(schemes: SecuritySchemes) -> Callable[[A], A]:
+    """Name the OpenAPI security schemes whose credentials an authenticator reads.
+
+    `schemes` maps a name to an OpenAPI Security Scheme Object (`{"type": "apiKey", "in":
+    "header", "name": "X-Api-Key"}`), or is a function returning such a map. The API's
+    document (GET <prefix>/openapi/) lists the schemes of the configured authenticators.
+    """
+
+    def decorator(authenticator: A) -> A:
+        setattr(authenticator, _SECURITY_SCHEMES, schemes)
+        return authenticator
+
+    return decorator
+
+
+def security_schemes_of(authenticator: Authenticator) -> dict[str, dict[str, Any]]:
+    """Return the schemes an authenticator declared with `@openapi_security` (maybe none)."""
+    schemes = getattr(authenticator, _SECURITY_SCHEMES, None) or {}
+    return dict(schemes() if callable(schemes) else schemes)

@@ -26,6 +26,7 @@ from push.auth.base import (
     Authenticated,
     AuthenticationFailed,
     has_authorization_header,
+    openapi_security,
     www_authenticate,
 )
 from push.exceptions import PushConfigurationError
@@ -37,7 +38,11 @@ DRF_MISSING = (
 
 try:
     from rest_framework import exceptions
-    from rest_framework.authentication import SessionAuthentication
+    from rest_framework.authentication import (
+        BasicAuthentication,
+        SessionAuthentication,
+        TokenAuthentication,
+    )
     from rest_framework.parsers import BaseParser
     from rest_framework.request import Request
     from rest_framework.settings import api_settings
@@ -98,6 +103,30 @@ def _challenge(request: HttpRequest) -> str | None:
     return None
 
 
+def _security_schemes() -> dict[str, dict[str, Any]]:
+    """The DRF classes' schemes as OpenAPI names them, for the ones whose scheme is known."""
+    from push.auth.bearer import OPENAPI_SCHEME
+    from push.auth.django_session import cookie_scheme
+
+    schemes: dict[str, dict[str, Any]] = {}
+    for authentication_class in api_settings.DEFAULT_AUTHENTICATION_CLASSES:
+        if issubclass(authentication_class, SessionAuthentication):
+            schemes.update(cookie_scheme())
+        elif issubclass(authentication_class, BasicAuthentication):
+            schemes["basic"] = {"type": "http", "scheme": "basic"}
+        elif issubclass(authentication_class, TokenAuthentication):
+            schemes["token"] = {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": f"`{authentication_class.keyword} <key>`",
+            }
+        elif authentication_class.__module__.startswith("rest_framework_simplejwt"):
+            schemes["bearer"] = OPENAPI_SCHEME
+    return schemes
+
+
+@openapi_security(_security_schemes)
 @www_authenticate(_challenge)
 def rest_framework(request: HttpRequest) -> Authenticated | None:
     """Return the user the first accepting DRF class names (with its CSRF check), or None."""

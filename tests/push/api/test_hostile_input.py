@@ -389,8 +389,6 @@ def test_another_users_token_cannot_be_removed_or_read(api, alice, bob):
     before = snapshot(bob)
     for body in (
         {"token": BOBS_TOKEN},
-        {"token": BOBS_TOKEN, "user_id": bob.pk},
-        {"token": BOBS_TOKEN, "user": bob.username},
         {"token": BOBS_TOKEN.replace("zzz", "ZZZ")},
     ):
         response = send(api, "POST", REMOVE, json.dumps(body).encode())
@@ -399,6 +397,14 @@ def test_another_users_token_cannot_be_removed_or_read(api, alice, bob):
             "message": "No such token among your devices: nothing was removed",
             "deleted": 0,
         }
+    # Naming the other user is refused outright, never taken as a target.
+    for body in (
+        {"token": BOBS_TOKEN, "user_id": bob.pk},
+        {"token": BOBS_TOKEN, "user": bob.username},
+    ):
+        response = send(api, "POST", REMOVE, json.dumps(body).encode())
+        assert response.status_code == 400
+        assert response.json()["message"].startswith("Unknown field in request body: user")
     assert snapshot(bob) == before
 
 
@@ -427,7 +433,10 @@ def test_the_test_endpoint_only_ever_targets_the_caller(alice, bob, expo, commit
     client = bearer_client(alice)
     with committed():
         body = json.dumps({"user_id": bob.pk, "token": BOBS_TOKEN, "to": BOBS_TOKEN})
-        response = send(client, "POST", TEST, body.encode())
+        refused = send(client, "POST", TEST, body.encode())
+        response = send(client, "POST", TEST, b"{}")
+    assert refused.status_code == 400
+    assert refused.json()["message"].startswith("Unknown field in request body: to, token")
     assert response.json()["sent_to"] == 1
     assert [message["to"] for message in expo.delivered] == [VALID_TOKEN]
     assert snapshot(bob) == before

@@ -1,0 +1,1 @@
+"""Schemathesis against the live development server: `python -m tests.contract` (.ci/run)."""
