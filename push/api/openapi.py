@@ -130,6 +130,12 @@ def _operation(
 
 def _schemas(kinds: list[str]) -> dict[str, Any]:
     true_or_false = {"type": "boolean"}
+    expo_token = {
+        "type": "string",
+        "pattern": TOKEN_PATTERN,
+        "maxLength": MAX_TOKEN_LENGTH,
+        "description": "The device's Expo push token, as `getExpoPushTokenAsync()` gives it.",
+    }
     quiet_hours = {
         "type": "object",
         "description": "A daily window of wall-clock times in `timezone` (an IANA name); "
@@ -263,25 +269,19 @@ def _schemas(kinds: list[str]) -> dict[str, Any]:
         "RegisterToken": {
             "type": "object",
             "properties": {
-                "token": {
-                    "type": "string",
-                    "pattern": TOKEN_PATTERN,
-                    "maxLength": MAX_TOKEN_LENGTH,
+                "token": expo_token,
+                "device_type": {
+                    "enum": list(DeviceType.values),
+                    "default": DeviceType.ANDROID,
+                    "description": "The device's platform (`Platform.OS` in React Native).",
                 },
-                "device_type": {"enum": list(DeviceType.values), "default": DeviceType.ANDROID},
             },
             "required": ["token"],
             "additionalProperties": False,
         },
         "RemoveToken": {
             "type": "object",
-            "properties": {
-                "token": {
-                    "type": "string",
-                    "pattern": TOKEN_PATTERN,
-                    "maxLength": MAX_TOKEN_LENGTH,
-                }
-            },
+            "properties": {"token": expo_token},
             "required": ["token"],
             "additionalProperties": False,
         },
@@ -337,7 +337,8 @@ def _schemas(kinds: list[str]) -> dict[str, Any]:
 def _paths(kinds: list[str], security: list[dict[str, list]]) -> dict[str, Any]:
     operation = partial(_operation, security)
     token_example = {"token": "ExponentPushToken[xxxxxxxxxxxxxxxxxxxxxx]", "device_type": "ios"}
-    preferences = _ok("Preferences", "The caller's preferences (after the change).")
+    preferences = _ok("Preferences", "The caller's preferences.")
+    changed = _ok("Preferences", "The caller's preferences, changed.")
     return {
         "/push-tokens/": {
             "post": operation(
@@ -413,7 +414,7 @@ def _paths(kinds: list[str], security: list[dict[str, list]]) -> dict[str, Any]:
                 "changePreferences",
                 "Switch notification types on or off, set or clear quiet hours",
                 "Preferences",
-                {"200": preferences},
+                {"200": changed},
                 body=_body(
                     "ChangePreferences",
                     {
@@ -431,7 +432,7 @@ def _paths(kinds: list[str], security: list[dict[str, list]]) -> dict[str, Any]:
                 "changePreferencesByPost",
                 "The same as PATCH, for clients that cannot send PATCH",
                 "Preferences",
-                {"200": preferences},
+                {"200": changed},
                 body=_body(
                     "ChangePreferences", {"preferences": {kinds[-1]: True} if kinds else {}}
                 ),

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import URLPattern
 from openapi_spec_validator import validate
 
-from push.api import openapi
+from push.api import openapi, openapi_markdown
 from push.api.urls import urlpatterns
 from tests.support.api import PREFERENCES, bearer_client
 from tests.support.openapi import PREFIX, check
@@ -172,3 +172,31 @@ def test_the_answer_check_catches_an_answer_that_breaks_the_document(user):
     response.status_code = 418
     with pytest.raises(AssertionError, match="breaks the API's document"):
         check(response)
+
+
+def test_the_committed_pages_are_the_document_rendered(tmp_path):
+    call_command("push_openapi", "--markdown", str(tmp_path), stdout=StringIO())
+    rendered = {page.name: page.read_text() for page in tmp_path.iterdir()}
+    assert set(rendered) == {"devices.md", "preferences.md", "inbox.md"}
+    for name, text in rendered.items():
+        assert (COMMITTED.parent / "api" / name).read_text() == text, (
+            f"docs/api/{name} is out of date: python manage.py push_openapi --markdown docs/api"
+        )
+
+
+def test_the_pages_show_every_operation_its_fields_and_answers():
+    pages = openapi_markdown.pages(openapi.document(PREFIX))
+    devices = pages["devices.md"]
+    assert "## `POST /push-tokens/`" in devices
+    # A pipe inside a pattern must not split the table's row.
+    assert r"(ExponentPushToken\|ExpoPushToken)" in devices
+    assert '| `device_type` | `"ios"` or `"android"` (default `"android"`) | no |' in devices
+    assert (
+        "| 429 | Over the request limit of the caller's scope. Headers: `Retry-After`." in devices
+    )
+    inbox = pages["inbox.md"]
+    assert "| `limit` | integer (≥ 1, ≤ 100, default `20`) |" in inbox
+    assert "Exactly one of the fields below." in inbox  # ids or all
+    preferences = pages["preferences.md"]
+    assert "### `QuietHours`" in preferences  # reached through Preferences
+    assert "one of 599 values" in preferences or "one of" in preferences
