@@ -44,9 +44,10 @@ its opening fence (its *marker*):
 Any other block (another language, or an unknown marker) fails
 `test_every_block_runs_or_says_why_not`.
 
-A page may set environment variables for its sessions with a line
+A page may set environment variables for its interactive (pycon) sessions with a line
 `<!-- environment: NAME=value ... -->` (not directly above a fence); the page's text says
-the same in words (e.g. "start the shell with PUSH_DELIVERY=inline ...").
+the same (e.g. "start the shell with PUSH_DELIVERY=inline ..."). Shell sessions set theirs
+with `export`, where the reader sees it.
 
 Where the examples run
 ----------------------

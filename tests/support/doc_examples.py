@@ -417,8 +417,8 @@ def throwaway_copy(destination: Path, database: Path | None) -> Path:
     return destination
 
 
-def clean_environment(copy: Path, page: Path, expo_url: str) -> dict[str, str]:
-    """The environment of a run: this one without the suite's settings, plus the page's."""
+def clean_environment(copy: Path, expo_url: str) -> dict[str, str]:
+    """The environment of a run: this one without the suite's settings."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(_LEAKY)}
     env.update(
         PYTHONPATH=str(copy),
@@ -428,14 +428,13 @@ def clean_environment(copy: Path, page: Path, expo_url: str) -> dict[str, str]:
         EXPO_BASE_URL=expo_url,
         HOME=str(copy),  # no shell history, no user configuration
     )
-    env.update(environment(page))
     return env
 
 
 def migrated_database(directory: Path) -> Path:
     """Return an SQLite file with every migration applied, to copy for each run."""
     copy = throwaway_copy(directory / "repository", None)
-    env = clean_environment(copy, ROOT / "README.md", "http://127.0.0.1:9/--/api/v2/push")
+    env = clean_environment(copy, "http://127.0.0.1:9/--/api/v2/push")
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v", "0"],
         cwd=copy,
@@ -473,7 +472,7 @@ class Run:
 def run_page(page: Path, kind: str, directory: Path, database: Path, expo_url: str) -> Run:
     """Run the `kind` blocks of `page` (pycon, bash or pytest) in a copy under `directory`."""
     copy = throwaway_copy(directory / "repository", database)
-    env = clean_environment(copy, page, expo_url)
+    env = clean_environment(copy, expo_url)
     page_in_copy = copy / page.relative_to(ROOT)
     try:
         if kind == PYCON:
@@ -489,7 +488,7 @@ def run_page(page: Path, kind: str, directory: Path, database: Path, expo_url: s
 
 def _run_pycon(page: Path, copy: Path, env: dict[str, str]) -> Run:
     count = sum(block.kind == PYCON for block in blocks(page))
-    env = {"DJANGO_SETTINGS_MODULE": "unitrade.settings", **env}
+    env = {"DJANGO_SETTINGS_MODULE": "unitrade.settings", **env, **environment(page)}
     result = subprocess.run(
         [sys.executable, "-m", "tests.support.doc_examples", PYCON, str(page)],
         cwd=copy,
