@@ -1,6 +1,7 @@
 """Settings for the UniTrade backend, read from the environment with development defaults.
 
-Every variable is documented in README.md ("Configuration").
+Every variable is documented in docs/unitrade.md ("Environment variables"), and
+tests/unitrade/test_settings.py checks that the two name the same ones.
 """
 
 from pathlib import Path
@@ -72,6 +73,7 @@ WSGI_APPLICATION = "unitrade.wsgi.application"
 
 DATABASES = {
     "default": dj_database_url.config(
+        env="DATABASE_URL",
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=60,
         conn_health_checks=True,

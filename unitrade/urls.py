@@ -5,6 +5,7 @@ from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
 from push.metrics.views import metrics as push_metrics
+from unitrade.views import home
 
 
 @csrf_exempt
@@ -23,6 +24,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 handler500 = server_error
 
 urlpatterns = [
+    path("", home, name="home"),
     path("admin/", admin.site.urls),
     # Push's URLs answer JSON by themselves, unknown ones and missing slashes included.
     path("api/users/", include("push.api.urls")),

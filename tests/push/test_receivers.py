@@ -105,7 +105,8 @@ def test_notification_is_a_plain_value():
 
 @pytest.mark.django_db
 def test_a_new_receiver_is_a_few_lines(scratch_declarations, order, buyer, expo, committed):
-    """The README's recipe: declare, and any change of the field notifies (to=None)."""
+    """docs/receivers-and-types.md's recipe: declare, and any change of the field notifies
+    (to left out)."""
     from orders.models import Order
 
     @on_change("orders.Order", "status")

@@ -58,7 +58,7 @@ def test_a_malformed_max_age_is_a_configuration_error(settings, ages):
 
 
 def documented_defaults(text: str) -> dict[str, object]:
-    """The settings table of README.md: {key: default}, the defaults read as Python."""
+    """The settings table of docs/configuration.md: {key: default}, read as Python."""
     documented = {}
     for line in text.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
@@ -72,6 +72,7 @@ def documented_defaults(text: str) -> dict[str, object]:
 
 
 def test_every_setting_is_documented_with_its_default():
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    documented = documented_defaults(readme.split("| key | default | meaning |", 1)[1])
+    page = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
+    table = page.split("| key | default | meaning |", 1)[1].split("\n\n", 1)[0]
+    documented = documented_defaults(table)
     assert documented == DEFAULTS

@@ -1,6 +1,7 @@
 """Settings come from the environment; production refuses to start without a secret key."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +88,32 @@ def test_development_defaults_to_sqlite():
     result = _load_settings()
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[:2] == ["True", "django.db.backends.sqlite3"]
+
+
+def documented_variables() -> list[str]:
+    """The variables of the table in docs/unitrade.md ("Environment variables")."""
+    page = (ROOT / "docs" / "unitrade.md").read_text()
+    table = page.split("| variable | default | meaning |", 1)[1].split("\n\n", 1)[0]
+    names = []
+    for row in table.splitlines()[2:]:
+        first_cell = row.strip().strip("|").split(" | ")[0]
+        names += re.findall(r"`([A-Z][A-Z0-9_]*)`", first_cell)
+    return names
+
+
+def variables_read() -> set[str]:
+    """The variables unitrade/settings.py reads: env_*("NAME", ...) and env="NAME"."""
+    source = (ROOT / "unitrade" / "settings.py").read_text()
+    return set(re.findall(r'(?:env_(?:str|bool|list)\(\s*|env=)"([A-Z][A-Z0-9_]*)"', source))
+
+
+def test_every_documented_variable_is_read_by_the_settings():
+    documented = documented_variables()
+    assert len(documented) >= 10, documented
+    settings_source = (ROOT / "unitrade" / "settings.py").read_text()
+    assert [name for name in documented if f'"{name}"' not in settings_source] == []
+    assert sorted(set(documented) - variables_read()) == []
+
+
+def test_every_variable_the_settings_read_is_documented():
+    assert sorted(variables_read() - set(documented_variables())) == []
