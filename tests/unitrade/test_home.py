@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 
-def test_the_root_page_links_to_the_admin_and_names_the_api_docs():
+def test_the_root_page_links_to_the_admin_and_the_api_docs():
     response = Client().get("/")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
@@ -12,6 +12,7 @@ def test_the_root_page_links_to_the_admin_and_names_the_api_docs():
     assert '<a href="/admin/">' in page
     assert "/api/users/" in page
     assert "docs/api.md" in page
+    assert '<a href="/api/users/openapi/">OpenAPI document</a>' in page
 
 
 @pytest.mark.django_db
