@@ -5,6 +5,10 @@ Pushes of one thread collapse on the phone (`collapseId`, Android's `tag`).
 
 from datetime import timedelta
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+
 from messaging.models import Message
 from push import Notification, on_created, register_type
 
@@ -13,7 +17,7 @@ register_type(
     "message",
     label="Messages",
     max_age=timedelta(hours=1),
-    digest=("new message", "new messages"),
+    digest=ngettext_lazy("%(count)d new message", "%(count)d new messages", "count"),
 )
 
 
@@ -28,8 +32,8 @@ def new_message(message: Message) -> Notification | None:
     thread = f"thread-{message.thread_id}"
     return Notification(
         to=recipient,
-        title=f"New message from {name}",
-        body="Tap to view message",
+        title=format_lazy(_("New message from {name}"), name=name),
+        body=_("Tap to view message"),
         # senderName lets a digest of held messages say whom they are from.
         data={"type": "message", "threadId": str(message.thread_id), "senderName": name},
         type="message",

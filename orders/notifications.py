@@ -1,22 +1,46 @@
-"""When something happens to an order, who hears about it (the app's texts and payloads)."""
+"""When something happens to an order, who hears about it (the app's texts and payloads).
+
+Texts are translatable: each recipient reads them in their own language (push.languages),
+the names filled in by `format_lazy` when that language is written.
+"""
+
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from orders.models import Order, Payment, Review
 from push import Change, Notification, on_change, on_created, register_type
 
 # The marketplace's kinds of notification. Orders and payments are urgent: they pass quiet
 # hours and the hourly cap.
-register_type("order", label="Orders", urgent=True, digest=("order update", "order updates"))
 register_type(
-    "payment", label="Payments", urgent=True, digest=("payment update", "payment updates")
+    "order",
+    label="Orders",
+    urgent=True,
+    digest=ngettext_lazy("%(count)d order update", "%(count)d order updates", "count"),
 )
-register_type("product", label="Products", digest=("product update", "product updates"))
-register_type("review", label="Reviews", digest=("new review", "new reviews"))
+register_type(
+    "payment",
+    label="Payments",
+    urgent=True,
+    digest=ngettext_lazy("%(count)d payment update", "%(count)d payment updates", "count"),
+)
+register_type(
+    "product",
+    label="Products",
+    digest=ngettext_lazy("%(count)d product update", "%(count)d product updates", "count"),
+)
+register_type(
+    "review",
+    label="Reviews",
+    digest=ngettext_lazy("%(count)d new review", "%(count)d new reviews", "count"),
+)
 
 ORDER_STATUS_TEXTS = {
-    Order.Status.PROCESSING: "Your order is being processed",
-    Order.Status.SHIPPED: "Your order has been shipped",
-    Order.Status.DELIVERED: "Your order has been delivered",
-    Order.Status.CANCELLED: "Your order has been cancelled",
+    Order.Status.PROCESSING: _("Your order is being processed"),
+    Order.Status.SHIPPED: _("Your order has been shipped"),
+    Order.Status.DELIVERED: _("Your order has been delivered"),
+    Order.Status.CANCELLED: _("Your order has been cancelled"),
 }
 
 
@@ -28,8 +52,12 @@ def first_name(user) -> str:
 def new_order(order: Order) -> Notification:
     return Notification(
         to=order.product.seller_id,
-        title="New Order! 🎉",
-        body=f"{first_name(order.buyer)} ordered {order.product.name}",
+        title=_("New Order! 🎉"),
+        body=format_lazy(
+            _("{buyer} ordered {product}"),
+            buyer=first_name(order.buyer),
+            product=order.product.name,
+        ),
         data={"type": "order", "orderId": str(order.id)},
         type="order",
     )
@@ -39,7 +67,7 @@ def new_order(order: Order) -> Notification:
 def order_status_changed(order: Order, change: Change) -> Notification:
     return Notification(
         to=order.buyer_id,
-        title="Order Update",
+        title=_("Order Update"),
         body=ORDER_STATUS_TEXTS[change.new],
         data={"type": "order", "orderId": str(order.id)},
         type="order",
@@ -51,8 +79,8 @@ def payment_confirmed(payment: Payment, change: Change) -> Notification:
     order = payment.order
     return Notification(
         to=order.buyer_id,
-        title="Payment Confirmed ✅",
-        body=f"Payment for {order.product.name} was successful",
+        title=_("Payment Confirmed ✅"),
+        body=format_lazy(_("Payment for {product} was successful"), product=order.product.name),
         data={"type": "payment", "orderId": str(order.id)},
         type="payment",
     )
@@ -63,8 +91,12 @@ def new_review(review: Review) -> Notification:
     product = review.product
     return Notification(
         to=product.seller_id,
-        title="New Review ⭐",
-        body=f'Your product "{product.name}" received a {review.rating}-star review',
+        title=_("New Review ⭐"),
+        body=format_lazy(
+            _('Your product "{product}" received a {rating}-star review'),
+            product=product.name,
+            rating=review.rating,
+        ),
         data={"type": "review", "productId": str(product.id)},
         type="review",
     )

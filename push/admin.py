@@ -1,5 +1,7 @@
 from collections import Counter
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -173,7 +175,7 @@ class NotificationLogAdmin(ReadOnlyAdmin):
     list_filter = (TypeFilter, OutcomeFilter, NotificationErrorFilter, "created_at")
     readonly_fields = ("status_mark", "error", "devices", "due", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("user", "type", "title", "body", "data")}),
+        (None, {"fields": ("user", "type", "language", "title", "body", "data")}),
         (
             "Outcome",
             {"fields": ("status_mark", "due", "devices", "attempts", "error")},
@@ -257,11 +259,27 @@ class NotificationLogAdmin(ReadOnlyAdmin):
 
 @admin.register(NotificationPreference)
 class NotificationPreferenceAdmin(admin.ModelAdmin):
-    list_display = ("user", "disabled_types", "quiet_start", "quiet_end", "timezone", "updated_at")
+    list_display = (
+        "user",
+        "disabled_types",
+        "quiet_start",
+        "quiet_end",
+        "timezone",
+        "language",
+        "updated_at",
+    )
+    list_filter = ("language",)
     search_fields = user_search_fields("user")
     list_select_related = ("user",)
     readonly_fields = ("updated_at",)
     raw_id_fields = ("user",)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):  # type: ignore[no-untyped-def]
+        if db_field.name == "language":
+            # One of the site's languages, or none (the phone's or the site's applies).
+            choices = [("", "—"), *settings.LANGUAGES]
+            return forms.ChoiceField(choices=choices, required=False, label="Language")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 @admin.register(PushDelivery)

@@ -11,7 +11,7 @@ class PushConfig(AppConfig):
     def ready(self) -> None:
         from django.core.signals import request_started
 
-        from push import checks  # noqa: F401  (registers the system checks)
+        from push import checks, translation_checks  # noqa: F401  (register the checks)
         from push.delivery.background import start_on_request
         from push.receivers import connect_all
 

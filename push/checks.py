@@ -173,7 +173,7 @@ def check_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
         Error(problem, hint=E011_HINT, id=E011_INVALID_AUTHENTICATION)
         for problem in authentication_problems()
     )
-    for name in ("TRANSPORT", "BADGE_COUNTS"):
+    for name in ("TRANSPORT", "BADGE_COUNTS", "USER_LANGUAGE"):
         path = getattr(push_settings, name)
         if path is None:
             continue

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from push.exceptions import PushConfigurationError
 from push.types import DEFAULT_MAX_AGE, get_type, is_registered
@@ -104,8 +105,16 @@ DEFAULTS: dict[str, Any] = {
     "CLIENT_IP_HEADER": None,
     # Whether POST /api/users/push-tokens/test/ exists (then for staff, or anyone in DEBUG).
     "TEST_ENDPOINT_ENABLED": True,
-    # What the test endpoint sends (its data is {"type": "test"}).
-    "TEST_NOTIFICATION": {"title": "Test Notification", "body": "This is a test notification."},
+    # What the test endpoint sends (its data is {"type": "test"}), in each user's language
+    # when translatable (gettext_lazy).
+    "TEST_NOTIFICATION": {
+        "title": _("Test Notification"),
+        "body": _("This is a test notification."),
+    },
+    # Dotted path of `language(user) -> code or None`, for a project that keeps its users'
+    # languages itself (a field of its user model). None: push keeps them (the preferences
+    # API's `language`, else the phone's Accept-Language at device registration).
+    "USER_LANGUAGE": None,
     # A receiver that fails is logged and the save goes on ("log"; production: a broken
     # notification never takes the business data with it), or fails the save ("raise"; the
     # pytest plugin and override_push() set it, so a broken receiver fails its test).

@@ -1,7 +1,8 @@
 """Digests: a user's released notifications of one type, pushed as one.
 
 When notifications held by quiet hours or the hourly cap are released, each user gets at
-most one push per type: "3 new messages" / "From Bob, Ann and 1 more". Its `data` is the
+most one push per type: "3 new messages" / "From Bob, Ann and 1 more", in the language its
+items were written in (with that language's plural forms). Its `data` is the
 newest item's, plus `type`, `count` and `notificationIds`, so the app opens the right
 screen and can mark every item it covers. Each item keeps its own row (the inbox lists
 them all) and gets the digest's tickets.
@@ -11,16 +12,20 @@ is the quoted body first (down to a line), then the oldest ids of the list, then
 of the body, then the newest item's own data; never the count.
 """
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+from django.utils.translation import gettext, ngettext, override
+
 from push.conf import push_settings
 from push.models import NotificationLog
 from push.payloads import at_delivery, build_payload, payload_size
-from push.types import get_type, is_registered
+from push.types import DEFAULT_DIGEST, Counting, get_type, is_registered
 
-DEFAULT_NOUNS = ("notification", "notifications")
+logger = logging.getLogger(__name__)
 
 # `data` key naming who an item is from (chat messages set it): the digest names them.
 SENDER_KEY = "senderName"
@@ -114,22 +119,39 @@ def texts(members: list[NotificationLog]) -> tuple[str, str]:
 
     "3 new messages" / "From Bob, Ann and 1 more" when the items name their senders; else
     the count and the newest item's text: "2 new reviews" / "Latest: Your product ...".
-    Chat digests never quote a message: chat notifications never carry one.
+    Chat digests never quote a message: chat notifications never carry one. Written in the
+    newest item's language.
     """
     lead = members[0]
-    # How the type counts its items (push.register_type's digest): "3 new messages".
-    one, many = get_type(lead.type).digest if is_registered(lead.type) else DEFAULT_NOUNS
-    title = f"{len(members)} {many if len(members) != 1 else one}"
-    names = list(
-        dict.fromkeys(
-            name
-            for member in members
-            if isinstance(name := (member.data or {}).get(SENDER_KEY), str) and name
+    with override(lead.language or settings.LANGUAGE_CODE):
+        # How the type counts its items (push.register_type's digest): "3 new messages".
+        counting = get_type(lead.type).digest if is_registered(lead.type) else DEFAULT_DIGEST
+        title = counted(counting, len(members))
+        names = list(
+            dict.fromkeys(
+                name
+                for member in members
+                if isinstance(name := (member.data or {}).get(SENDER_KEY), str) and name
+            )
         )
-    )
-    if names:
-        return title, f"From {join_names(names)}"
-    return title, f"Latest: {lead.body}" if lead.body else lead.title
+        if names:
+            return title, gettext("From %(names)s") % {"names": join_names(names)}
+        if not lead.body:
+            return title, lead.title
+        return title, gettext("Latest: %(body)s") % {"body": lead.body}
+
+
+def counted(counting: Counting, count: int) -> str:
+    """`count` items as the type counts them, in the active language: "3 new messages"."""
+    if isinstance(counting, tuple):  # a pair of nouns (English plural rules)
+        one, many = counting
+        return f"{count} {many if count != 1 else one}"
+    try:
+        return counting % {"count": count}
+    except (TypeError, KeyError, ValueError):
+        # Not an ngettext_lazy(..., "count"): the digest still goes out, counted plainly.
+        logger.warning("A digest counting %r takes no %%(count)d: counted plainly", counting)
+        return DEFAULT_DIGEST % {"count": count}
 
 
 def join_names(names: list[str]) -> str:
@@ -137,9 +159,12 @@ def join_names(names: list[str]) -> str:
     if len(names) == 1:
         return names[0]
     if len(names) == 2:
-        return f"{names[0]} and {names[1]}"
-    shown = ", ".join(names[:NAMES_SHOWN])
-    return f"{shown} and {len(names) - NAMES_SHOWN} more"
+        return gettext("%(first)s and %(second)s") % {"first": names[0], "second": names[1]}
+    more = len(names) - NAMES_SHOWN
+    return ngettext("%(names)s and %(count)d more", "%(names)s and %(count)d more", more) % {
+        "names": ", ".join(names[:NAMES_SHOWN]),
+        "count": more,
+    }
 
 
 def group_released(notifications: list[NotificationLog]) -> list[Digest]:

@@ -16,9 +16,9 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 
+from push import languages
 from push.conf import BACKGROUND, INLINE, push_settings
 from push.delivery import background
 from push.delivery.claims import new_lease
@@ -70,9 +70,8 @@ def add(notification: Notification, using: str = DEFAULT_DB_ALIAS) -> Notificati
     queued (background, celery: the row comes back pending).
     """
     now = not in_transaction(using) and delivery_mode() == INLINE
-    row = notification.row()
-    if not notification.recipient_loaded:
-        refuse_missing_users([row.user_id], using)
+    user_id = notification.recipient_id()
+    row = notification.row(user_id, recipient_languages(notification, using)[user_id])
     if now and row.status == NotificationStatus.PENDING:
         # Delivered now: born claimed, so no due-poll (a background thread, a worker) takes
         # it between the INSERT and our own claim.
@@ -87,30 +86,36 @@ def add(notification: Notification, using: str = DEFAULT_DB_ALIAS) -> Notificati
     return row
 
 
-def refuse_missing_users(user_ids: list[int], using: str = DEFAULT_DB_ALIAS) -> None:
-    """Raise ValueError naming the ids among `user_ids` that name no user; write nothing.
+def recipient_languages(notification: Notification, using: str = DEFAULT_DB_ALIAS) -> dict:
+    """Return the language of each recipient of `notification`, by id (at most one query).
+
+    Recipients given as ids are checked to exist, in that same query: ValueError names
+    those that do not, before anything is written.
+    """
+    if notification.recipient_loaded:
+        return languages.of_users(notification.recipients(), using)
+    return existing_recipients(notification.recipient_ids(), using)
+
+
+def existing_recipients(user_ids: list[Any], using: str = DEFAULT_DB_ALIAS) -> dict[Any, str]:
+    """Return the language of each of `user_ids`, or raise ValueError naming those that
+    name no user; write nothing.
 
     Before any row is written: a row for a user that does not exist would fail the
     caller's commit (foreign keys are checked then), taking the caller's own work with it.
     One query per BATCH_SIZE ids.
     """
-    missing = missing_users(user_ids, using)
+    size = push_settings.BATCH_SIZE
+    wanted = list(dict.fromkeys(user_ids))
+    found: dict[Any, str] = {}
+    for start in range(0, len(wanted), size):
+        found.update(languages.languages_of(wanted[start : start + size], using))
+    missing = [pk for pk in wanted if pk not in found]
     if missing:
         shown = ", ".join(str(pk) for pk in missing[:20])
         more = f" and {len(missing) - 20} more" if len(missing) > 20 else ""
         raise ValueError(f"No user with id {shown}{more}: nothing was sent.")
-
-
-def missing_users(user_ids: list[int], using: str = DEFAULT_DB_ALIAS) -> list[int]:
-    """Return the ids among `user_ids` that name no user, in their order."""
-    users = get_user_model()._default_manager.using(using)
-    size = push_settings.BATCH_SIZE
-    wanted = list(dict.fromkeys(user_ids))
-    found: set = set()
-    for start in range(0, len(wanted), size):
-        chunk = wanted[start : start + size]
-        found.update(users.filter(pk__in=chunk).values_list("pk", flat=True))
-    return [pk for pk in wanted if pk not in found]
+    return found
 
 
 def write(row: NotificationLog, using: str = DEFAULT_DB_ALIAS) -> tuple[NotificationLog, bool]:
@@ -138,12 +143,13 @@ def write(row: NotificationLog, using: str = DEFAULT_DB_ALIAS) -> tuple[Notifica
 
 def add_many(
     notification: Notification,
-    user_ids: Iterator[int],
+    recipients: Iterator[tuple[Any, str]],
     *,
     on_chunk: Callable[[DeliveryReport], None] | None = None,
 ) -> dict[str, Any]:
     """Write one row per user, chunk by chunk, and deliver them; return the run's summary.
 
+    `recipients` are (user id, language) pairs (push.languages.stream, existing_recipients).
     Outside a transaction and in inline mode the rows are born claimed by this process and
     delivered chunk by chunk as they are written; otherwise they are handed off (after the
     commit, if in a transaction) and the summary counts them pending. A notification too
@@ -153,16 +159,16 @@ def add_many(
     if notification.too_large:
         raise ValueError(notification.row_fields()["error_message"])
     if in_transaction() or delivery_mode() != INLINE:
-        ids = _written_ids(_written_in_chunks(notification, user_ids), on_chunk)
+        ids = _written_ids(_written_in_chunks(notification, recipients), on_chunk)
         deliver_after_commit(ids=ids)
         return DeliveryReport(total=len(ids), pending=len(ids)).as_dict()
-    chunks = _written_in_chunks(notification, user_ids, claimed=True)
+    chunks = _written_in_chunks(notification, recipients, claimed=True)
     return deliver(chunks, claimed=True, on_chunk=on_chunk).as_dict()
 
 
 def schedule_many(
     notification: Notification,
-    user_ids: Iterator[int],
+    recipients: Iterator[tuple[Any, str]],
     at: datetime,
     *,
     on_chunk: Callable[[DeliveryReport], None] | None = None,
@@ -176,7 +182,7 @@ def schedule_many(
     """
     if notification.too_large:
         raise ValueError(notification.row_fields()["error_message"])
-    chunks = _written_in_chunks(notification, user_ids, next_attempt_at=at, created_at=at)
+    chunks = _written_in_chunks(notification, recipients, next_attempt_at=at, created_at=at)
     ids = _written_ids(chunks, on_chunk)
     return DeliveryReport(total=len(ids), pending=len(ids)).as_dict()
 
@@ -322,7 +328,7 @@ def hand_off(rows: list[NotificationLog], ids: list[int], *, claimed: bool = Fal
 
 def _written_in_chunks(
     notification: Notification,
-    user_ids: Iterator[int],
+    recipients: Iterator[tuple[Any, str]],
     *,
     claimed: bool = False,
     next_attempt_at: datetime | None = None,
@@ -337,10 +343,10 @@ def _written_in_chunks(
     """
     size = push_settings.BATCH_SIZE
     dated = {} if next_attempt_at is None else {"next_attempt_at": next_attempt_at}
-    while chunk := list(islice(user_ids, size)):
+    while chunk := list(islice(recipients, size)):
         if not notification.key:
             lease = new_lease() if claimed else {}
-            rows = [notification.row(user_id, **lease, **dated) for user_id in chunk]
+            rows = [notification.row(pk, language, **lease, **dated) for pk, language in chunk]
             with transaction.atomic():  # a savepoint inside the caller's transaction
                 written = NotificationLog.objects.bulk_create(rows)
                 _date(written, created_at)
@@ -349,7 +355,9 @@ def _written_in_chunks(
         # Unclaimed rows carry the token only as a mark: without locked_until anyone may
         # claim them.
         lease = new_lease() if claimed else {**new_lease(), "locked_until": None}
-        rows = [notification.row(user_id, **lease, **dated) for user_id in dict.fromkeys(chunk)]
+        rows = [
+            notification.row(pk, language, **lease, **dated) for pk, language in dict(chunk).items()
+        ]
         with transaction.atomic():
             NotificationLog.objects.bulk_create(rows, ignore_conflicts=True)
             written = list(

@@ -108,6 +108,9 @@ class NotificationLog(models.Model):
     # When quiet hours or the hourly cap let it go: its maximum age counts from then
     # (push.freshness), so what the user asked for later is not dropped as stale.
     released_at = models.DateTimeField(null=True, blank=True)
+    # The language its title and body were written in, the recipient's (push.languages);
+    # a digest of it speaks it too. "" while USE_I18N is off.
+    language = models.CharField(max_length=15, blank=True, default="")
 
     objects = NotificationQuerySet.as_manager()
 
@@ -229,6 +232,8 @@ class NotificationPreference(models.Model):
     quiet_start = models.TimeField(null=True, blank=True)
     quiet_end = models.TimeField(null=True, blank=True)
     timezone = models.CharField(max_length=64, blank=True, default="")
+    # A code of settings.LANGUAGES; "" not chosen yet (the site's LANGUAGE_CODE applies).
+    language = models.CharField(max_length=15, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

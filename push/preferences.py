@@ -1,4 +1,4 @@
-"""What a user wants to receive: per-type switches and quiet hours, read and changed.
+"""What a user wants to receive: per-type switches, quiet hours and language, read and changed.
 
 The API's parsing and the shell's functions. Delivery applies them (push.delivery.screening);
 a change of quiet hours releases at once what the old window held.
@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
-from push import clock, errors, handoff
+from push import clock, errors, handoff, languages
 from push.models import NotificationLog, NotificationPreference
 from push.quiet_hours import QuietHours, quiet_hours_end, timezone_names
 from push.types import get_type, is_registered, type_names
@@ -21,6 +21,7 @@ from push.types import get_type, is_registered, type_names
 __all__ = [
     "InvalidPreferences",
     "QuietHours",
+    "adopt_phone_language",
     "parse_changes",
     "preferences_of",
     "quiet_hours_end",
@@ -39,12 +40,20 @@ _UNSET: Any = object()
 
 
 def preferences_of(user: AbstractBaseUser) -> dict[str, Any]:
-    """Return `{"preferences": {type: enabled, ...}, "quiet_hours": {...} or None}`."""
+    """Return `{"preferences": {type: enabled, ...}, "quiet_hours": {...} or None,
+    "language": code}`."""
     preference = NotificationPreference.objects.filter(user=user).first()
-    return _as_dict(preference)
+    return _as_dict(user, preference)
 
 
-def _as_dict(preference: NotificationPreference | None) -> dict[str, Any]:
+def _language_of(user: AbstractBaseUser, preference: NotificationPreference | None) -> str:
+    """The language the user's notifications are written in."""
+    if languages.user_language_function() is not None:
+        return languages.language_of(user)
+    return languages.resolve(preference.language if preference else None) or languages.default()
+
+
+def _as_dict(user: AbstractBaseUser, preference: NotificationPreference | None) -> dict[str, Any]:
     disabled = set(preference.disabled_types) if preference else set()
     quiet = None
     if preference is not None and preference.quiet_start is not None:
@@ -54,14 +63,16 @@ def _as_dict(preference: NotificationPreference | None) -> dict[str, Any]:
     return {
         "preferences": {kind: kind not in disabled for kind in type_names()},
         "quiet_hours": quiet,
+        "language": _language_of(user, preference),
     }
 
 
-def parse_changes(body: dict[str, Any]) -> tuple[dict[str, bool], Any]:
-    """Return the type switches and the quiet hours a request body asks for.
+def parse_changes(body: dict[str, Any]) -> dict[str, Any]:
+    """Return the changes a request body asks for, as `update_preferences`'s arguments.
 
-    The quiet hours are a QuietHours, None (clear them) or a sentinel meaning "unchanged";
-    pass them on to `update_preferences` as they are. Raises InvalidPreferences.
+    `switches` (type: enabled); `quiet`, a QuietHours, None (clear them) or left out
+    (unchanged); `language`, a code of settings.LANGUAGES, or left out. Raises
+    InvalidPreferences.
     """
     switches = body.get("preferences", {})
     if not isinstance(switches, dict):
@@ -73,8 +84,23 @@ def parse_changes(body: dict[str, Any]) -> tuple[dict[str, bool], Any]:
             raise InvalidPreferences("Each preference must be true or false")
         if not get_type(kind).can_disable and not enabled:
             raise InvalidPreferences(f"{kind} notifications cannot be switched off")
-    quiet = _parse_quiet_hours(body["quiet_hours"]) if "quiet_hours" in body else _UNSET
-    return switches, quiet
+    changes: dict[str, Any] = {"switches": switches}
+    if "quiet_hours" in body:
+        changes["quiet"] = _parse_quiet_hours(body["quiet_hours"])
+    if "language" in body:
+        changes["language"] = _parse_language(body["language"])
+    return changes
+
+
+def _parse_language(value: Any) -> str:
+    if languages.user_language_function() is not None:
+        raise InvalidPreferences(
+            "language is kept by this backend elsewhere (USER_LANGUAGE): it cannot be changed here"
+        )
+    codes = languages.site_codes()
+    if not isinstance(value, str) or value.lower() not in codes:
+        raise InvalidPreferences(f"language must be one of: {', '.join(codes)}")
+    return value.lower()
 
 
 def _parse_quiet_hours(value: Any) -> QuietHours | None:
@@ -100,9 +126,16 @@ def _parse_quiet_hours(value: Any) -> QuietHours | None:
 
 
 def update_preferences(
-    user: AbstractBaseUser, switches: dict[str, bool], quiet: Any = _UNSET
+    user: AbstractBaseUser,
+    switches: dict[str, bool],
+    quiet: Any = _UNSET,
+    *,
+    language: str | None = None,
 ) -> dict[str, Any]:
     """Apply the changes `parse_changes` returned for `user`; return the new preferences.
+
+    `language` (a code of settings.LANGUAGES) is what the user's notifications are written
+    in from now on; written ones keep theirs.
 
     New quiet hours (or none) release at once what the old ones held: the user's held rows
     become due now and are handed to delivery after the commit, where the new window, if
@@ -118,10 +151,35 @@ def update_preferences(
             preference.quiet_start = quiet.start if quiet else None
             preference.quiet_end = quiet.end if quiet else None
             preference.timezone = quiet.timezone if quiet else ""
+        if language is not None:
+            preference.language = language
         preference.save()
         if quiet is not _UNSET:
             _release_quiet_hours(user)
-    return _as_dict(preference)
+    return _as_dict(user, preference)
+
+
+def adopt_phone_language(user: AbstractBaseUser, accept_language: str | None) -> str | None:
+    """Give a user who has no language yet their phone's (an `Accept-Language` header).
+
+    Returns the language adopted, or None: the header names none the site offers, the
+    user chose one already, or the project keeps languages itself (USER_LANGUAGE).
+    """
+    if languages.user_language_function() is not None or not languages.enabled():
+        return None
+    language = languages.from_accept_language(accept_language)
+    if language is None:
+        return None
+    preference, created = NotificationPreference.objects.get_or_create(
+        user=user, defaults={"language": language}
+    )
+    if created:
+        return language
+    # Only a user without one: a language the user chose is never overwritten.
+    adopted = NotificationPreference.objects.filter(pk=preference.pk, language="").update(
+        language=language
+    )
+    return language if adopted else None
 
 
 def _release_quiet_hours(user: AbstractBaseUser) -> None:

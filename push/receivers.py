@@ -341,17 +341,17 @@ def _record(
         notes[key] = ((), started_from)
         return []
     recipients = notification.recipient_ids()
-    if not notification.recipient_loaded:
-        handoff.refuse_missing_users(recipients, using)
+    spoken = handoff.recipient_languages(notification, using)
     if len(row_pks) == 1 and len(recipients) == 1 and not notification.key:
         # The usual revision (processing, then shipped): the same row, rewritten.
-        if earlier.update(user_id=recipients[0], **notification.row_fields()):
+        fields = notification.row_fields(spoken[recipients[0]])
+        if earlier.update(user_id=recipients[0], **fields):
             return []
     elif row_pks:
         earlier.delete()  # written anew: other recipients, or a key that may be taken
     written = []
     for recipient in recipients:
-        row, created = handoff.write(notification.row(recipient), using)
+        row, created = handoff.write(notification.row(recipient, spoken[recipient]), using)
         if created:  # else the recipient was told about this key already
             written.append(row.pk)
     notes[key] = (tuple(written), started_from)

@@ -10,17 +10,18 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from push import handoff
+from push import handoff, languages
 from push.models import NotificationLog
 from push.notification import Notification
+from push.texts import Text
 from push.types import SYSTEM
 from push.users import UserRef, user_id_of
 
 
 def send(
     user: UserRef,
-    title: str,
-    body: str,
+    title: Text,
+    body: Text,
     *,
     data: dict[str, Any] | None = None,
     type: str = SYSTEM,
@@ -32,6 +33,8 @@ def send(
     Outside a transaction the row comes back delivered (or pending a retry); inside one it
     comes back pending and is delivered when the transaction commits. `options` are Expo
     message fields by keyword: subtitle, sound, badge, channel_id, ttl, priority, ...
+    `title` and `body` may be translatable (gettext_lazy, format_lazy): the row is written
+    in the user's language (push.languages).
 
     With a `key`, a repeat (the same user and key, even from a concurrent transaction)
     writes and sends nothing and returns the existing row. A user id that names no user
@@ -43,8 +46,8 @@ def send(
 
 def send_bulk(
     users: QuerySet | Iterable[UserRef],
-    title: str,
-    body: str,
+    title: Text,
+    body: Text,
     *,
     data: dict[str, Any] | None = None,
     type: str = SYSTEM,
@@ -58,12 +61,13 @@ def send_bulk(
     is still `pending` in the summary. With a `key`, users who already have a notification
     with that key are left out (and not counted). Users given as ids that name no user
     raise ValueError naming them, before anything is written: nobody is sent anything.
+    Translatable texts are written in each user's language, once per language.
     """
     notification = Notification(None, title, body, data=data, type=type, options=options, key=key)
     if isinstance(users, QuerySet):
-        # Streams ids from the database: 100,000 users never sit in memory as objects.
-        ids = users.values_list("pk", flat=True).order_by("pk").iterator(chunk_size=2000)
-        return handoff.add_many(notification, ids)
+        # Streams ids (and languages) from the database: 100,000 users never sit in memory
+        # as objects.
+        return handoff.add_many(notification, languages.stream(users))
     listed = [user_id_of(user) for user in users]
-    handoff.refuse_missing_users(listed)
-    return handoff.add_many(notification, iter(listed))
+    found = handoff.existing_recipients(listed)
+    return handoff.add_many(notification, ((pk, found[pk]) for pk in listed))

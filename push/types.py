@@ -3,7 +3,13 @@
     # coupons/notifications.py (found at start-up, like receivers)
     import push
 
-    push.register_type("coupon", label="Coupons", digest=("new coupon", "new coupons"))
+    from django.utils.translation import ngettext_lazy
+
+    push.register_type(
+        "coupon",
+        label="Coupons",
+        digest=ngettext_lazy("%(count)d new coupon", "%(count)d new coupons", "count"),
+    )
 
 A type says how its notifications are treated: whether they are `urgent` (they pass quiet
 hours and the hourly cap), whether the user `can_disable` them, how long they are worth
@@ -17,9 +23,16 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.utils.functional import Promise
+from django.utils.translation import ngettext_lazy
+
 SYSTEM = "system"
 NAME = re.compile(r"[a-z][a-z0-9_]{0,49}")
 DEFAULT_MAX_AGE = timedelta(hours=24)
+# How a digest counts its items: a lazy ngettext taking %(count)d, in the reader's
+# language and plural forms; or a pair of nouns ("new coupon", "new coupons").
+Counting = Promise | tuple[str, str]
+DEFAULT_DIGEST = ngettext_lazy("%(count)d notification", "%(count)d notifications", "count")
 
 
 @dataclass(frozen=True)
@@ -31,7 +44,7 @@ class NotificationType:
     urgent: bool = False
     can_disable: bool = True
     max_age: timedelta | None = DEFAULT_MAX_AGE
-    digest: tuple[str, str] = ("notification", "notifications")
+    digest: Counting = DEFAULT_DIGEST
 
 
 _registry: dict[str, NotificationType] = {}
@@ -44,13 +57,15 @@ def register_type(
     urgent: bool = False,
     can_disable: bool = True,
     max_age: timedelta | float | None = DEFAULT_MAX_AGE,
-    digest: tuple[str, str] | None = None,
+    digest: Counting | None = None,
 ) -> NotificationType:
     """Declare a kind of notification; return it. Declaring it again replaces it.
 
     `name` is what `push.send(..., type=name)` and the API use: lowercase letters, digits
     and underscores, at most 50 characters. `max_age` is a timedelta or seconds (None: for
-    ever). `digest` is how a digest counts them, one and many ("new coupon", "new coupons").
+    ever). `digest` is how a digest counts them: `ngettext_lazy("%(count)d new coupon",
+    "%(count)d new coupons", "count")`, translated with the reader's plural forms, or a pair
+    of nouns ("new coupon", "new coupons") for a project in English alone.
     """
     if not isinstance(name, str) or not NAME.fullmatch(name):
         raise ValueError(
@@ -65,24 +80,32 @@ def register_type(
         max_age = timedelta(seconds=max_age)
     if max_age is not None and max_age <= timedelta(0):
         raise ValueError(f"max_age of {name!r} must be positive (or None: for ever).")
-    if digest is not None and (
-        not isinstance(digest, tuple) or len(digest) != 2 or not all(map(_text, digest))
-    ):
-        raise TypeError(f'digest of {name!r} must be a pair of nouns: ("coupon", "coupons").')
+    if digest is not None and not _counting(digest):
+        raise TypeError(
+            f'digest of {name!r} must be ngettext_lazy("%(count)d new coupon", '
+            f'"%(count)d new coupons", "count") or a pair of nouns ("coupon", "coupons").'
+        )
     kind = NotificationType(
         name=name,
         label=label or name.replace("_", " ").capitalize(),
         urgent=bool(urgent),
         can_disable=bool(can_disable),
         max_age=max_age,
-        digest=digest or ("notification", "notifications"),
+        digest=digest if digest is not None else DEFAULT_DIGEST,
     )
     _registry[name] = kind
     return kind
 
 
 def _text(value: object) -> bool:
-    return isinstance(value, str) and bool(value)
+    # A lazy text is taken as it is: translating it now could come before the apps are ready.
+    return isinstance(value, Promise) or (isinstance(value, str) and bool(value))
+
+
+def _counting(digest: object) -> bool:
+    if isinstance(digest, tuple):
+        return len(digest) == 2 and all(map(_text, digest))
+    return isinstance(digest, Promise)
 
 
 def get_type(name: str) -> NotificationType:

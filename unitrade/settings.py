@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 from unitrade.env import env_bool, env_list, env_str
 
@@ -121,7 +122,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# Notifications are written in each user's language (push.languages): the app's locale,
+# or what the user chose. English texts are the guide's; German and Spanish are translated
+# (orders/, messaging/, unitrade/ and push's own locale/ directories).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("es", "Español")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -170,8 +175,8 @@ PUSH_NOTIFICATIONS = {
     "TEST_ENDPOINT_ENABLED": env_bool("PUSH_TEST_ENDPOINT", default=True),
     # The guide's words, which the mobile app's developers look for.
     "TEST_NOTIFICATION": {
-        "title": "Test Notification",
-        "body": "This is a test notification from UniTrade!",
+        "title": _("Test Notification"),
+        "body": _("This is a test notification from UniTrade!"),
     },
     # The Prometheus endpoint /metrics answers this bearer token (unset: no endpoint).
     "METRICS_TOKEN": env_str("METRICS_TOKEN"),

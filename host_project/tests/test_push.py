@@ -120,3 +120,12 @@ def test_the_api_document_describes_campus():
     assert security == [{"apiKey": []}, {"session": []}]
     listed = document["paths"]["/notifications/"]["get"]["parameters"]
     assert "event" in next(p for p in listed if p["name"] == "type")["schema"]["enum"]
+
+
+def test_the_wheel_carries_pushs_translations_compiled():
+    """Digests and the test notification speak German and Spanish with nothing to compile."""
+    from django.utils.translation import gettext, override
+
+    for language, words in (("de", "Von %(names)s"), ("es", "De %(names)s")):
+        with override(language):
+            assert gettext("From %(names)s") == words

@@ -16,6 +16,7 @@ from push.handoff import inline_delivery
 from push.models import DeviceType, NotificationLog, NotificationStatus, PushToken
 from push.preferences import (
     InvalidPreferences,
+    adopt_phone_language,
     parse_changes,
     preferences_of,
     update_preferences,
@@ -79,10 +80,14 @@ def _device_type_from(body: dict[str, Any]) -> str:
 
 @json_api(methods=["POST"], fields=["token", "device_type"])
 def save_push_token(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
-    """Register the caller's device, taking it over if another account held it."""
+    """Register the caller's device, taking it over if another account held it.
+
+    A user without a language yet gets the phone's (its `Accept-Language`).
+    """
     token = _token_from(body)
     device_type = _device_type_from(body)
     _, created = register_device(request.user, token, device_type)
+    adopt_phone_language(request.user, request.headers.get("Accept-Language"))
     return JsonResponse(
         {"success": True, "message": "Token saved successfully", "created": created}
     )
@@ -130,7 +135,7 @@ def send_test_notification(request: HttpRequest, body: dict[str, Any]) -> JsonRe
 @json_api(
     methods=["GET", "POST", "PATCH"],
     rate_limit=throttling.PREFERENCES,
-    fields=["preferences", "quiet_hours"],
+    fields=["preferences", "quiet_hours", "language"],
 )
 def push_preferences(request: HttpRequest, body: dict[str, Any]) -> JsonResponse:
     """Answer the caller's preferences; POST and PATCH change the types and fields named."""
@@ -138,10 +143,10 @@ def push_preferences(request: HttpRequest, body: dict[str, Any]) -> JsonResponse
         current = preferences_of(request.user)
     else:
         try:
-            switches, quiet_hours = parse_changes(body)
+            changes = parse_changes(body)
         except InvalidPreferences as exc:
             raise BadRequest(str(exc)) from None
-        current = update_preferences(request.user, switches, quiet_hours)
+        current = update_preferences(request.user, **changes)
     return JsonResponse({"success": True, **current})
 
 

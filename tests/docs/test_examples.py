@@ -183,11 +183,12 @@ def test_the_readme_is_a_front_page_with_the_two_commands():
     commands = {block.marker: block.text.strip() for block in blocks(ROOT / "README.md")}
     assert commands["run-command"] == (
         "python3.11 -m venv .venv && .venv/bin/pip install -q -r requirements.txt && "
+        ".venv/bin/python manage.py compiletranslations && "
         ".venv/bin/python manage.py migrate && .venv/bin/python manage.py runserver"
     )
     assert commands["test-command"] == (
         "python3.11 -m venv .venv && .venv/bin/pip install -q -r requirements-dev.txt && "
-        ".venv/bin/python -m pytest"
+        ".venv/bin/python manage.py compiletranslations && .venv/bin/python -m pytest"
     )
 
 

@@ -40,7 +40,7 @@ def test_unknown_attribute():
         _ = push_settings.NOT_A_SETTING
 
 
-@pytest.mark.parametrize("key", ["TRANSPORT", "BADGE_COUNTS"])
+@pytest.mark.parametrize("key", ["TRANSPORT", "BADGE_COUNTS", "USER_LANGUAGE"])
 def test_unimportable_paths_fail_the_system_check(settings, key):
     settings.PUSH_NOTIFICATIONS = {key: "no.such.thing"}
     with pytest.raises(SystemCheckError, match=E007_UNIMPORTABLE_PATH):

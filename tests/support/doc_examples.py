@@ -393,7 +393,17 @@ def compare_json(shown: Any, actual: Any, where: str) -> list[str]:
 
 # --- a run's throwaway copy -----------------------------------------------------------------
 
-_NOT_COPIED = {".git", ".venv", "db.sqlite3", "test-db.sqlite3", "__pycache__"}
+_NOT_COPIED = {
+    ".git",
+    ".venv",
+    "db.sqlite3",
+    "test-db.sqlite3",
+    "__pycache__",
+    # Build output and the TypeScript example's packages: nothing a page's example reads.
+    "node_modules",
+    "build",
+    "results",
+}
 
 
 def throwaway_copy(destination: Path, database: Path | None) -> Path:

@@ -32,7 +32,15 @@ def worker_env(**push_settings) -> dict[str, str]:
     env.update(
         DJANGO_SETTINGS_MODULE="tests.support.worker_settings",
         DATABASE_URL=test_database_url(),
-        PUSH_TEST_SETTINGS=json.dumps({**settings.PUSH_NOTIFICATIONS, **push_settings}),
+        # The site's translatable test texts are not JSON: the worker's settings module
+        # has them as the site's makes them.
+        PUSH_TEST_SETTINGS=json.dumps(
+            {
+                key: value
+                for key, value in {**settings.PUSH_NOTIFICATIONS, **push_settings}.items()
+                if key != "TEST_NOTIFICATION"
+            }
+        ),
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -114,13 +114,15 @@ class Command(BaseCommand):
             return
         progress = Progress(self.stdout, len(user_ids), self.stdout.isatty())
         try:
+            spoken = handoff.existing_recipients(user_ids)  # each in their own language
+            recipients = ((pk, spoken[pk]) for pk in user_ids)
             if due is None:
                 # It reports to a person: deliver now and say what happened, whatever DELIVERY.
                 with inline_delivery():
-                    summary = handoff.add_many(notification, iter(user_ids), on_chunk=progress.add)
+                    summary = handoff.add_many(notification, recipients, on_chunk=progress.add)
             else:
                 summary = handoff.schedule_many(
-                    notification, iter(user_ids), due, on_chunk=progress.add
+                    notification, recipients, due, on_chunk=progress.add
                 )
         except (TypeError, ValueError) as exc:
             raise CommandError(str(exc)) from None

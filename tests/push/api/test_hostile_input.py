@@ -415,6 +415,7 @@ def test_another_users_preferences_cannot_be_read_or_changed(api, bob):
         "success": True,
         "preferences": dict.fromkeys(TYPES, True),
         "quiet_hours": None,
+        "language": "en",
     }
     for query in (f"?user_id={bob.pk}", f"?user={bob.username}", f"?id={token_id}"):
         assert send(api, "GET", PREFERENCES + query).json() == mine

@@ -25,7 +25,12 @@ def change(client, body, method="patch"):
 def test_defaults_without_a_row(api):
     response = api.get(PREFERENCES)
     assert response.status_code == 200
-    assert response.json() == {"success": True, "preferences": ALL_ON, "quiet_hours": None}
+    assert response.json() == {
+        "success": True,
+        "preferences": ALL_ON,
+        "quiet_hours": None,
+        "language": "en",
+    }
     assert not NotificationPreference.objects.exists()
 
 
@@ -37,6 +42,7 @@ def test_switching_a_type_off_changes_only_that_type(api, user, method):
         "success": True,
         "preferences": {**ALL_ON, "message": False},
         "quiet_hours": None,
+        "language": "en",
     }
     response = change(api, {"preferences": {"review": False}}, method)
     assert response.json()["preferences"] == {**ALL_ON, "message": False, "review": False}
@@ -69,7 +75,12 @@ def test_system_may_be_confirmed_on_but_not_switched_off(api):
 def test_quiet_hours_set_read_and_cleared(api, user):
     response = change(api, {"quiet_hours": NIGHT})
     assert response.status_code == 200
-    assert response.json() == {"success": True, "preferences": ALL_ON, "quiet_hours": NIGHT}
+    assert response.json() == {
+        "success": True,
+        "preferences": ALL_ON,
+        "quiet_hours": NIGHT,
+        "language": "en",
+    }
     assert api.get(PREFERENCES).json()["quiet_hours"] == NIGHT
     # Changing types leaves quiet hours alone, and the other way round.
     change(api, {"preferences": {"review": False}})
@@ -79,6 +90,7 @@ def test_quiet_hours_set_read_and_cleared(api, user):
         "success": True,
         "preferences": {**ALL_ON, "review": False},
         "quiet_hours": None,
+        "language": "en",
     }
     row = NotificationPreference.objects.get(user=user)
     assert (row.quiet_start, row.quiet_end, row.timezone) == (None, None, "")
@@ -90,11 +102,17 @@ def test_both_in_one_request(api):
         "success": True,
         "preferences": {**ALL_ON, "product": False},
         "quiet_hours": NIGHT,
+        "language": "en",
     }
 
 
 def test_an_empty_change_answers_the_current_state(api):
-    assert change(api, {}).json() == {"success": True, "preferences": ALL_ON, "quiet_hours": None}
+    assert change(api, {}).json() == {
+        "success": True,
+        "preferences": ALL_ON,
+        "quiet_hours": None,
+        "language": "en",
+    }
 
 
 @pytest.mark.parametrize(
@@ -139,12 +157,14 @@ def test_each_user_sees_and_changes_only_their_own(api, other_api, user, other_u
         "success": True,
         "preferences": ALL_ON,
         "quiet_hours": None,
+        "language": "en",
     }
     change(api, {"preferences": {"order": False}})
     assert other_api.get(PREFERENCES).json() == {
         "success": True,
         "preferences": {**ALL_ON, "message": False},
         "quiet_hours": NIGHT,
+        "language": "en",
     }
 
 

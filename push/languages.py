@@ -1,0 +1,142 @@
+"""Which language each user reads: what their notifications are written in.
+
+A user's language is, in order: what the project's USER_LANGUAGE function says (a host
+whose user model has a language field points it there), else the language the user chose
+(the preferences API's `language`) or their phone's locale when they registered a device
+(`Accept-Language`), else the site's LANGUAGE_CODE. Every answer is one of
+settings.LANGUAGES, matched the way Django matches a request's language
+(`get_supported_language_variant`: "de-AT" reads German where only "de" is offered).
+
+Finding the languages of a chunk of recipients costs no query of its own: it rides on
+the query that checks they exist (or that streams a bulk send's ids).
+"""
+
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import QuerySet
+from django.utils.module_loading import import_string
+from django.utils.translation import get_supported_language_variant
+from django.utils.translation.trans_real import parse_accept_lang_header
+
+from push.conf import push_settings
+from push.exceptions import PushConfigurationError
+
+# The user's chosen language, read through the user (a LEFT JOIN: users without a
+# preference row read None).
+CHOSEN = "push_preference__language"
+# Ids streamed from the database per fetch in a bulk send.
+STREAM_CHUNK = 2000
+
+UserLanguage = Callable[[Any], str | None]
+
+
+def enabled() -> bool:
+    """Whether texts are written per language at all (Django's USE_I18N)."""
+    return bool(settings.USE_I18N)
+
+
+def site_codes() -> list[str]:
+    """The codes of settings.LANGUAGES, in their order."""
+    return [code for code, _name in settings.LANGUAGES]
+
+
+def supported(code: object) -> str | None:
+    """Return the site's language for `code` ("de-at" -> "de"), or None if it has none."""
+    if not isinstance(code, str) or not code or len(code) > 15:
+        return None
+    try:
+        return get_supported_language_variant(code.strip().lower())
+    except LookupError:
+        return None
+
+
+def default() -> str:
+    """The site's language: LANGUAGE_CODE as settings.LANGUAGES offers it."""
+    return supported(settings.LANGUAGE_CODE) or settings.LANGUAGE_CODE
+
+
+def resolve(chosen: object) -> str:
+    """A user's language from what they chose (or nothing): always one the site offers."""
+    if not enabled():
+        return ""
+    return supported(chosen) or default()
+
+
+def from_accept_language(header: str | None) -> str | None:
+    """The site's language for an `Accept-Language` header (a phone's locale), if any.
+
+    Like Django's LocaleMiddleware: the header's languages in order of preference, each
+    matched to settings.LANGUAGES; None when none matches or the header names none.
+    """
+    if not header or len(header) > 500:
+        return None
+    for code, _quality in parse_accept_lang_header(header):
+        if code != "*" and (language := supported(code)):
+            return language
+    return None
+
+
+def user_language_function() -> UserLanguage | None:
+    """The project's USER_LANGUAGE function, or None when push keeps languages itself."""
+    path = push_settings.USER_LANGUAGE
+    return _imported(path) if path else None
+
+
+@lru_cache(maxsize=4)
+def _imported(path: str) -> UserLanguage:
+    try:
+        return import_string(path)
+    except ImportError as exc:
+        raise PushConfigurationError(f"Cannot import USER_LANGUAGE {path!r}: {exc}") from exc
+
+
+def of_users(users: list[Any], using: str = DEFAULT_DB_ALIAS) -> dict[Any, str]:
+    """The language of each of `users` (user objects), by id: one query, none with
+    USER_LANGUAGE or USE_I18N off."""
+    function = user_language_function()
+    if function is not None:
+        return {user.pk: resolve(function(user)) for user in users}
+    if not enabled():
+        return {user.pk: "" for user in users}
+    return languages_of([user.pk for user in users], using)
+
+
+def language_of(user: Any) -> str:
+    """The language `user` (a user object) reads."""
+    return of_users([user])[user.pk]
+
+
+def languages_of(user_ids: Iterable[Any], using: str = DEFAULT_DB_ALIAS) -> dict[Any, str]:
+    """Each existing user's language, by id; ids that name no user are left out.
+
+    One query (users and their chosen languages, or the users for USER_LANGUAGE).
+    """
+    ids = list(dict.fromkeys(user_ids))
+    users = get_user_model()._default_manager.using(using).filter(pk__in=ids)
+    function = user_language_function()
+    if function is not None:
+        return {user.pk: resolve(function(user)) for user in users}
+    if not enabled():
+        return dict.fromkeys(users.values_list("pk", flat=True), "")
+    return {pk: resolve(chosen) for pk, chosen in users.values_list("pk", CHOSEN)}
+
+
+def stream(users: QuerySet) -> Iterator[tuple[Any, str]]:
+    """Yield (id, language) for every user of `users`, by id, streamed from the database."""
+    ordered = users.order_by("pk")
+    function = user_language_function()
+    if function is not None:
+        for user in ordered.iterator(chunk_size=STREAM_CHUNK):
+            yield user.pk, resolve(function(user))
+        return
+    if not enabled():
+        for pk in ordered.values_list("pk", flat=True).iterator(chunk_size=STREAM_CHUNK):
+            yield pk, ""
+        return
+    for pk, chosen in ordered.values_list("pk", CHOSEN).iterator(chunk_size=STREAM_CHUNK):
+        yield pk, resolve(chosen)
