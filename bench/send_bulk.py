@@ -1,6 +1,7 @@
 """Benchmark push.send_bulk() against the Expo-compatible loopback server.
 
     .venv/bin/python -m bench.send_bulk [--users N] [--baseline-users N] [--quick]
+                                        [--languages N]
 
 Measures, in one run (see bench/README.md):
 
@@ -14,6 +15,13 @@ Measures, in one run (see bench/README.md):
 3. Peak memory in fresh subprocesses sending to 10,000 and 100,000 users (server with no
    latency and no limit, client RATE_LIMIT_PER_SECOND=None): ru_maxrss and the tracemalloc
    peak of send_bulk alone. `--quick` skips the 100,000 run.
+
+With `--languages N` the users read N of the site's languages (a third each for 3), the
+main run sends translatable texts (UniTrade's payment texts: gettext_lazy, format_lazy
+with a placeholder), each user getting them in their own language, and a fourth part
+compares, in this one run, the same texts as plain English and translatable, sent to the
+same users with no latency and no rate limit, in alternating rounds: the cost of writing
+per language, as a ratio.
 
 Prints a table and writes bench/results/send_bulk.json. The database is a throwaway SQLite
 file under bench/results/ unless DATABASE_URL is set (which must then be an empty database,
@@ -55,6 +63,38 @@ MAX_MEMORY_GROWTH = 1.5
 TITLE = "UniTrade benchmark"
 BODY = "The spring sale starts now: 20% off every textbook."
 DATA = {"type": "system", "campaign": "bench"}
+# --languages: at most this much slower, or more queries, than plain texts.
+MAX_TRANSLATION_COST = 0.05
+
+
+def texts(translated: bool) -> tuple[Any, Any]:
+    """The title and body of a run: UniTrade's payment texts, translatable or plain English."""
+    from django.utils.text import format_lazy
+    from django.utils.translation import gettext_lazy as _
+
+    body = format_lazy(_("Payment for {product} was successful"), product="Calculus textbook")
+    title = _("Payment Confirmed ✅")
+    return (title, body) if translated else ("Payment Confirmed ✅", str(body))
+
+
+def assign_languages(count: int) -> list[str]:
+    """Give the users `count` of the site's languages, in turn; return them."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from push.models import NotificationPreference
+
+    codes = [code for code, _name in settings.LANGUAGES][:count]
+    NotificationPreference.objects.all().delete()
+    ids = get_user_model().objects.order_by("pk").values_list("pk", flat=True)
+    NotificationPreference.objects.bulk_create(
+        (
+            NotificationPreference(user_id=pk, language=codes[n % len(codes)])
+            for n, pk in enumerate(ids)
+        ),
+        batch_size=SEED_BATCH,
+    )
+    return codes
 
 
 # -- setup ---------------------------------------------------------------------------------
@@ -161,7 +201,11 @@ def delivery_figures(server: Any, expected: int) -> dict[str, Any]:
 # -- 1. send_bulk at 600/s ------------------------------------------------------------------
 
 
-def run_send_bulk(server: Any, users: int) -> dict[str, Any]:
+def run_send_bulk(
+    server: Any, users: int, translated: bool | None = None, **overrides: Any
+) -> dict[str, Any]:
+    """send_bulk to every user: the benchmark's texts (`translated` None), or the payment
+    texts, translatable (True) or as plain English (False)."""
     from django.contrib.auth import get_user_model
     from django.db import transaction
 
@@ -171,15 +215,17 @@ def run_send_bulk(server: Any, users: int) -> dict[str, Any]:
 
     assert not transaction.get_connection().in_atomic_block
     expected = PushToken.objects.filter(is_active=True).count()
-    push_settings_for(server.url)
+    push_settings_for(server.url, **overrides)
     server.reset()
     counter = QueryCounter(by_kind=True)
     with counter.installed():
         started = time.perf_counter()
-        summary = push.send_bulk(get_user_model().objects.all(), TITLE, BODY, data=DATA)
+        title, body = texts(translated) if translated is not None else (TITLE, BODY)
+        summary = push.send_bulk(get_user_model().objects.all(), title, body, data=DATA)
         elapsed = time.perf_counter() - started
     result = {
         "users": users,
+        "translated": translated,
         "concurrency": push_settings.CONCURRENCY,
         "rate_limit_per_second": push_settings.RATE_LIMIT_PER_SECOND,
         "batch_size_users": push_settings.BATCH_SIZE,
@@ -189,6 +235,41 @@ def run_send_bulk(server: Any, users: int) -> dict[str, Any]:
         **run_figures(server, expected, counter, elapsed),
     }
     return result
+
+
+def run_translation_cost(users: int, rounds: int = 3) -> dict[str, Any]:
+    """Plain and translatable sends to the same users, unthrottled, in alternating rounds:
+    the ratio of their median rates, and of their queries (one run, one database)."""
+    from statistics import median
+
+    from tests.support.expo import ExpoServer
+
+    runs: dict[str, list[dict[str, Any]]] = {"plain": [], "translated": []}
+    with ExpoServer(rate_per_second=None, latency=0.0) as server:
+        for _round in range(rounds):
+            for name in runs:
+                run = run_send_bulk(server, users, name == "translated", RATE_LIMIT_PER_SECOND=None)
+                runs[name].append(
+                    {
+                        key: run[key]
+                        for key in ("seconds", "notifications_per_second", "sql_queries", "lost")
+                    }
+                )
+    summary = {
+        name: {
+            "notifications_per_second": median(r["notifications_per_second"] for r in rounds_),
+            "sql_queries": max(r["sql_queries"] for r in rounds_),
+            "lost": sum(r["lost"] for r in rounds_),
+            "rounds": rounds_,
+        }
+        for name, rounds_ in runs.items()
+    }
+    plain, translated = summary["plain"], summary["translated"]
+    return {
+        **summary,
+        "rate_ratio": translated["notifications_per_second"] / plain["notifications_per_second"],
+        "query_ratio": translated["sql_queries"] / plain["sql_queries"],
+    }
 
 
 # -- 2. the original guide's way --------------------------------------------------------------
@@ -434,6 +515,22 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         checks.append(
             {"target": "memory flat (100k vs 10k)", "value": "skipped (--quick)", "passed": None}
         )
+    cost = results.get("translation_cost")
+    if cost:
+        checks.append(
+            {
+                "target": f"translated rate >= {1 - MAX_TRANSLATION_COST:.0%} of plain",
+                "value": round(cost["rate_ratio"], 3),
+                "passed": cost["rate_ratio"] >= 1 - MAX_TRANSLATION_COST,
+            }
+        )
+        checks.append(
+            {
+                "target": f"translated queries <= {1 + MAX_TRANSLATION_COST:.0%} of plain",
+                "value": round(cost["query_ratio"], 3),
+                "passed": cost["query_ratio"] <= 1 + MAX_TRANSLATION_COST,
+            }
+        )
     return checks
 
 
@@ -447,8 +544,13 @@ def mib(value_bytes: float) -> str:
 
 def print_report(results: dict[str, Any]) -> None:
     main, base = results["send_bulk"], results["baseline"]
+    languages = results.get("languages")
     rows: list[tuple[str, str]] = [
         ("", f"send_bulk: {main['users']:,} users x {TOKENS_PER_USER} tokens"),
+        (
+            "  texts",
+            f"translatable, users in {', '.join(languages)}" if languages else "plain",
+        ),
         ("  server", "100 ms latency/request, 600/s limit (burst 600)"),
         (
             "  client",
@@ -483,6 +585,26 @@ def print_report(results: dict[str, Any]) -> None:
         ("  lost / duplicated", f"{base['lost']} / {base['duplicated']}"),
         ("speed-up (send_bulk / guide)", f"{results['speedup']:.1f}x"),
     ]
+    cost = results.get("translation_cost")
+    if cost:
+        rows.append(
+            ("", "plain vs translatable texts, same users, no latency, no limits, 3 rounds")
+        )
+        for name in ("plain", "translated"):
+            run = cost[name]
+            rows.append(
+                (
+                    f"  {name}",
+                    f"median {run['notifications_per_second']:,.0f}/s, "
+                    f"{run['sql_queries']:,} queries, {run['lost']} lost",
+                )
+            )
+        rows.append(
+            (
+                "  translated / plain",
+                f"rate {cost['rate_ratio']:.3f}, queries {cost['query_ratio']:.3f}",
+            )
+        )
     for run in results["memory"]:
         rows += [
             ("", f"memory: {run['users']:,} users (no latency, no limits, fresh processes)"),
@@ -526,6 +648,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="keep settings.DEBUG as configured (its query log grows memory)",
     )
+    parser.add_argument(
+        "--languages",
+        type=int,
+        default=0,
+        help="users read this many of the site's languages; the texts are translatable",
+    )
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--expo-url", help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
@@ -548,16 +676,21 @@ def main(argv: list[str] | None = None) -> None:
     }
     print(f"Seeding {args.users:,} users x {TOKENS_PER_USER} tokens ({connection.vendor})...")
     results["seed_seconds"][str(args.users)] = ensure_users(args.users)
+    if args.languages:
+        results["languages"] = assign_languages(args.languages)
 
     with ExpoServer(rate_per_second=600, burst=600, latency=0.1) as server:
         print(f"send_bulk to {args.users:,} users at 600/s, 100 ms latency...")
-        results["send_bulk"] = run_send_bulk(server, args.users)
+        results["send_bulk"] = run_send_bulk(server, args.users, True if args.languages else None)
         print(f"Baseline: the guide's way for {args.baseline_users} users...")
         results["baseline"] = run_baseline(server, args.baseline_users)
     results["speedup"] = (
         results["send_bulk"]["notifications_per_second"]
         / results["baseline"]["notifications_per_second"]
     )
+    if args.languages:
+        print("Plain vs translatable texts, no latency, no limits...")
+        results["translation_cost"] = run_translation_cost(args.users)
 
     results["memory"] = []
     sizes = MEMORY_SIZES[:1] if args.quick else MEMORY_SIZES
