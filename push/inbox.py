@@ -34,7 +34,7 @@ MAX_ID = 2**63 - 1  # the largest primary key a database holds (BigAutoField)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CURSOR = re.compile(r"(-?[0-9]{1,18})\.([0-9]{1,19})")
-_MAX_CURSOR_LENGTH = 64
+MAX_CURSOR_LENGTH = 64
 ITEM_FIELDS = ("id", "type", "title", "body", "data", "created_at", "read_at")
 
 
@@ -72,7 +72,7 @@ def encode_cursor(created_at: datetime, pk: int) -> str:
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
     """Return the (created_at, id) a cursor stands for; raise InvalidCursor if it is not one."""
-    if not isinstance(cursor, str) or not cursor or len(cursor) > _MAX_CURSOR_LENGTH:
+    if not isinstance(cursor, str) or not cursor or len(cursor) > MAX_CURSOR_LENGTH:
         raise InvalidCursor("cursor is not valid.")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)

@@ -29,6 +29,8 @@ from push.exceptions import PushConfigurationError
 # The user's chosen language, read through the user (a LEFT JOIN: users without a
 # preference row read None).
 CHOSEN = "push_preference__language"
+# Longer than any phone sends: not parsed.
+MAX_ACCEPT_LANGUAGE_LENGTH = 500
 # Ids streamed from the database per fetch in a bulk send.
 STREAM_CHUNK = 2000
 
@@ -73,7 +75,7 @@ def from_accept_language(header: str | None) -> str | None:
     Like Django's LocaleMiddleware: the header's languages in order of preference, each
     matched to settings.LANGUAGES; None when none matches or the header names none.
     """
-    if not header or len(header) > 500:
+    if not header or len(header) > MAX_ACCEPT_LANGUAGE_LENGTH:
         return None
     for code, _quality in parse_accept_lang_header(header):
         if code != "*" and (language := supported(code)):

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from push import clock, errors, handoff, languages
 from push.models import NotificationLog, NotificationPreference
-from push.quiet_hours import QuietHours, quiet_hours_end, timezone_names
+from push.quiet_hours import WALL_TIME_PATTERN, QuietHours, quiet_hours_end, timezone_names
 from push.types import get_type, is_registered, type_names
 
 __all__ = [
@@ -28,7 +28,7 @@ __all__ = [
     "update_preferences",
 ]
 
-_WALL_TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
+_WALL_TIME = re.compile(WALL_TIME_PATTERN)
 _MAX_TIMEZONE_LENGTH = NotificationPreference._meta.get_field("timezone").max_length
 
 

@@ -5,6 +5,10 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+# A wall-clock time as HH:MM (24h), ASCII digits only (\d would take Arabic-Indic digits,
+# which time.fromisoformat refuses): the API's rule, and its OpenAPI document's pattern.
+WALL_TIME_PATTERN = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]"
+
 
 @dataclass(frozen=True)
 class QuietHours:

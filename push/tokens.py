@@ -5,8 +5,10 @@ import re
 MAX_TOKEN_LENGTH = 255
 
 # Printable ASCII without space and brackets between the brackets: what Expo issues,
-# and nothing that could smuggle control characters into logs or the admin.
-_EXPO_TOKEN = re.compile(r"(?:ExponentPushToken|ExpoPushToken)\[[\x21-\x5a\x5c\x5e-\x7e]+\]")
+# and nothing that could smuggle control characters into logs or the admin. Written so
+# that Python and JSON Schema (the API's OpenAPI document) read it alike.
+TOKEN_PATTERN = r"(?:ExponentPushToken|ExpoPushToken)\[[\x21-\x5a\x5c\x5e-\x7e]+\]"
+_EXPO_TOKEN = re.compile(TOKEN_PATTERN)
 
 _VISIBLE_PREFIX = 20
 

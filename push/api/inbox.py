@@ -19,7 +19,7 @@ from push.types import is_registered, type_names
 
 MAX_IDS = 500
 _LIMIT = re.compile(r"[0-9]{1,3}")
-_BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
+UNREAD_VALUES = {"1": True, "true": True, "0": False, "false": False}
 
 
 def _limit_from(value: str | None) -> int:
@@ -33,9 +33,9 @@ def _limit_from(value: str | None) -> int:
 def _unread_from(value: str | None) -> bool:
     if value is None:
         return False
-    if value not in _BOOLEANS:
+    if value not in UNREAD_VALUES:
         raise BadRequest("unread must be 1 or 0")
-    return _BOOLEANS[value]
+    return UNREAD_VALUES[value]
 
 
 def _type_from(value: str | None) -> str | None:

@@ -10,7 +10,7 @@ from typing import Any
 
 GENERATED = (
     "<!-- Generated from the API's OpenAPI document by `manage.py push_openapi --markdown`: "
-    "edit push/api/openapi.py, not this file. -->"
+    "edit push/api/openapi/, not this file. -->"
 )
 MAX_LISTED_VALUES = 12
 

@@ -132,6 +132,9 @@ def test_an_empty_change_answers_the_current_state(api):
         ({"quiet_hours": {**NIGHT, "start": "24:00"}}, "quiet_hours start and end must be"),
         ({"quiet_hours": {**NIGHT, "start": "7:00"}}, "quiet_hours start and end must be"),
         ({"quiet_hours": {**NIGHT, "end": "07:00:00"}}, "quiet_hours start and end must be"),
+        # Arabic-Indic digits: digits to Python's \d, not to time.fromisoformat.
+        ({"quiet_hours": {**NIGHT, "start": "1\u0667:00"}}, "quiet_hours start and end must be"),
+        ({"quiet_hours": {**NIGHT, "end": "\u0660\u0667:00"}}, "quiet_hours start and end must be"),
         ({"quiet_hours": {**NIGHT, "end": 700}}, "quiet_hours start and end must be"),
         ({"quiet_hours": {**NIGHT, "end": "22:00"}}, "quiet_hours start and end must differ"),
         ({"quiet_hours": {**NIGHT, "timezone": "Mars/Olympus"}}, "quiet_hours timezone"),
