@@ -7,12 +7,11 @@ from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
 from django.core.checks import Warning as CheckWarning
-from django.utils.module_loading import import_string
 from model_utils import FieldTracker
 
 from push.api.throttling import invalid_rates
 from push.auth.pipeline import configuration_problems as authentication_problems
-from push.conf import DELIVERY_MODES, LOG, RAISE, max_age_of, push_settings
+from push.conf import DELIVERY_MODES, LOG, RAISE, imported, max_age_of, push_settings
 from push.exceptions import PushConfigurationError
 from push.receivers import declarations, tracker_for
 from push.types import SYSTEM, is_registered, type_names
@@ -178,8 +177,8 @@ def check_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
         if path is None:
             continue
         try:
-            import_string(path)
-        except ImportError:
+            imported(name, path)
+        except PushConfigurationError:
             errors.append(
                 Error(
                     f"PUSH_NOTIFICATIONS[{name!r}] is {path!r}, which cannot be imported.",

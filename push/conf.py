@@ -5,9 +5,11 @@ typo never silently falls back to a default.
 """
 
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from push.exceptions import PushConfigurationError
@@ -187,3 +189,17 @@ def max_age_of(kind: str) -> timedelta | None:
             f"seconds or None, not {seconds!r}."
         )
     return timedelta(seconds=seconds)
+
+
+@lru_cache(maxsize=16)
+def imported(name: str, path: str) -> Any:
+    """Return what the dotted-path setting `name` names, imported once.
+
+    Raises PushConfigurationError naming the setting when it cannot be imported.
+    """
+    try:
+        return import_string(path)
+    except ImportError as exc:
+        raise PushConfigurationError(
+            f"{name} names {path!r}, which cannot be imported ({exc})."
+        ) from exc

@@ -12,19 +12,16 @@ the query that checks they exist (or that streams a bulk send's ids).
 """
 
 from collections.abc import Callable, Iterable, Iterator
-from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import QuerySet
-from django.utils.module_loading import import_string
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-from push.conf import push_settings
-from push.exceptions import PushConfigurationError
+from push.conf import imported, push_settings
 
 # The user's chosen language, read through the user (a LEFT JOIN: users without a
 # preference row read None).
@@ -86,15 +83,7 @@ def from_accept_language(header: str | None) -> str | None:
 def user_language_function() -> UserLanguage | None:
     """The project's USER_LANGUAGE function, or None when push keeps languages itself."""
     path = push_settings.USER_LANGUAGE
-    return _imported(path) if path else None
-
-
-@lru_cache(maxsize=4)
-def _imported(path: str) -> UserLanguage:
-    try:
-        return import_string(path)
-    except ImportError as exc:
-        raise PushConfigurationError(f"Cannot import USER_LANGUAGE {path!r}: {exc}") from exc
+    return imported("USER_LANGUAGE", path) if path else None
 
 
 def of_users(users: list[Any], using: str = DEFAULT_DB_ALIAS) -> dict[Any, str]:

@@ -2,17 +2,12 @@
 
 import json
 import logging
-from collections.abc import Callable
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
-
-from django.utils.module_loading import import_string
 
 from push import clock
 from push.badges import is_badge_update
-from push.conf import push_settings
-from push.exceptions import PushConfigurationError
+from push.conf import imported, push_settings
 from push.freshness import seconds_left
 from push.models import NotificationLog
 from push.users import user_id_of
@@ -20,7 +15,6 @@ from push.validation import check_expo_fields
 
 logger = logging.getLogger(__name__)
 
-BadgeCounts = Callable[[set[int]], dict[int, int]]
 
 # Keyword options of push.send() and the Expo message fields they set.
 EXPO_FIELDS = {
@@ -150,17 +144,9 @@ def badge_counts(user_ids: set[int]) -> dict[int, int]:
     path = push_settings.BADGE_COUNTS
     if not path or not user_ids:
         return {}
-    counts = _badge_function(path)
+    counts = imported("BADGE_COUNTS", path)
     try:
         return {user_id_of(user): int(count) for user, count in counts(user_ids).items()}
     except Exception:
         logger.exception("BADGE_COUNTS %s failed: sending without badges", path)
         return {}
-
-
-@lru_cache(maxsize=4)
-def _badge_function(path: str) -> BadgeCounts:
-    try:
-        return import_string(path)
-    except ImportError as exc:
-        raise PushConfigurationError(f"Cannot import BADGE_COUNTS {path!r}: {exc}") from exc

@@ -19,7 +19,6 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
-from django.utils.module_loading import import_string
 
 from push.auth.base import (
     Authenticated,
@@ -30,7 +29,7 @@ from push.auth.base import (
     is_cookie_based,
 )
 from push.auth.csrf import csrf_failure
-from push.conf import push_settings
+from push.conf import imported, push_settings
 from push.exceptions import PushConfigurationError
 
 SETTING = "PUSH_NOTIFICATIONS['AUTHENTICATION']"
@@ -48,12 +47,7 @@ class Authentication:
 @functools.cache
 def load(path: str) -> Authenticator:
     """Import the authenticator a dotted path names (once), or raise PushConfigurationError."""
-    try:
-        authenticator = import_string(path)
-    except ImportError as exc:
-        raise PushConfigurationError(
-            f"{SETTING} names {path!r}, which cannot be imported ({exc})."
-        ) from exc
+    authenticator = imported(SETTING, path)
     if not callable(authenticator):
         raise PushConfigurationError(f"{SETTING} names {path!r}, which is not callable.")
     return authenticator

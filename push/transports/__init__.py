@@ -9,9 +9,7 @@ import os
 import threading
 from typing import Any
 
-from django.utils.module_loading import import_string
-
-from push.conf import push_settings
+from push.conf import imported, push_settings
 from push.exceptions import PushConfigurationError
 from push.transports.base import BaseTransport, OutgoingMessage, Receipt, Ticket
 
@@ -50,10 +48,7 @@ def get_transport(path: str | None = None, **options: Any) -> BaseTransport:
     `options` override the keyword arguments the settings give.
     """
     path = path or push_settings.TRANSPORT
-    try:
-        transport_class = import_string(path)
-    except ImportError as exc:
-        raise PushConfigurationError(f"Cannot import push transport {path!r}: {exc}") from exc
+    transport_class = imported("TRANSPORT", path)
     if not (isinstance(transport_class, type) and issubclass(transport_class, BaseTransport)):
         raise PushConfigurationError(f"{path!r} is not a push transport class.")
     return transport_class(**{**transport_options(), **options})
