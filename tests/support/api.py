@@ -3,8 +3,10 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.test import Client
 from django.urls import reverse
+from django.utils.crypto import get_random_string
 
 from push.auth.access_tokens import issue_access_token
 
@@ -25,3 +27,22 @@ def bearer_client(user) -> Client:
     """Return a client that sends `Authorization: Bearer` like the mobile app, CSRF enforced."""
     token = issue_access_token(user, timedelta(minutes=settings.ACCESS_TOKEN_LIFETIME_MINUTES))
     return Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def browser_of(user) -> Client:
+    """Return a client logged in with a session, CSRF enforced, like a browser page's script."""
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    return browser
+
+
+def give_csrf_cookie(client: Client) -> str:
+    """Give the client a csrftoken cookie; return the token a page would hand its script."""
+    secret = get_random_string(CSRF_SECRET_LENGTH, allowed_chars=CSRF_ALLOWED_CHARS)
+    client.cookies[settings.CSRF_COOKIE_NAME] = secret
+    return secret
+
+
+def register_token(client: Client, **extra):
+    """POST VALID_TOKEN to the register endpoint as the mobile app does."""
+    return client.post(REGISTER, {"token": VALID_TOKEN}, content_type="application/json", **extra)

@@ -6,17 +6,19 @@ import subprocess
 import sys
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.checks import run_checks
-from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.test import Client
-from django.utils.crypto import get_random_string
 
 from push.auth.access_tokens import issue_access_token
 from push.auth.pipeline import load
 from push.checks import E011_INVALID_AUTHENTICATION
 from push.conf import DEFAULTS
-from tests.support.api import PREFERENCES, REGISTER, VALID_TOKEN
+from tests.support.api import (
+    PREFERENCES,
+    VALID_TOKEN,
+    give_csrf_cookie,
+    register_token,
+)
 from tests.support.auth import API_KEY_HEADER, REMEMBER_ME_COOKIE
 from tests.support.processes import ROOT
 from tests.support.settings import push_settings_update
@@ -27,7 +29,6 @@ BEARER = "push.auth.simplejwt_bearer"
 SESSION = "push.auth.session"
 API_KEY = "tests.support.auth.api_key_user"
 REMEMBER_ME = "tests.support.auth.remember_me_cookie"
-BODY = {"token": VALID_TOKEN}
 HEADER = f"HTTP_{API_KEY_HEADER.upper().replace('-', '_')}"
 
 
@@ -35,20 +36,10 @@ def authenticate_with(settings, *paths: str) -> None:
     push_settings_update(settings, AUTHENTICATION=list(paths))
 
 
-def register(client: Client, **extra):
-    return client.post(REGISTER, BODY, content_type="application/json", **extra)
-
-
 def owner_of_the_token():
     from push.models import PushToken
 
     return PushToken.objects.get(token=VALID_TOKEN).user
-
-
-def give_csrf_cookie(client: Client) -> str:
-    secret = get_random_string(CSRF_SECRET_LENGTH, allowed_chars=CSRF_ALLOWED_CHARS)
-    client.cookies[django_settings.CSRF_COOKIE_NAME] = secret
-    return secret
 
 
 def test_the_default_is_the_session_alone():
@@ -67,7 +58,7 @@ def test_the_first_authenticator_that_accepts_wins(settings, user, other_user, a
         HTTP_AUTHORIZATION=f"Bearer {issue_access_token(other_user)}",
         **{HEADER: "key-alice"},
     )
-    assert register(client).status_code == 200
+    assert register_token(client).status_code == 200
     assert owner_of_the_token() == (user if api_key_first else other_user)
 
 
@@ -77,7 +68,7 @@ def test_a_rejection_ends_the_search(settings, other_user):
     client = Client(
         HTTP_AUTHORIZATION=f"Bearer {issue_access_token(other_user)}", **{HEADER: "key-nobody"}
     )
-    response = register(client)
+    response = register_token(client)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"  # the first challenge configured
 
@@ -87,7 +78,7 @@ def test_a_session_and_a_header_in_either_order(settings, user, other_user, sess
     authenticate_with(settings, *([SESSION, API_KEY] if session_first else [API_KEY, SESSION]))
     browser = Client(enforce_csrf_checks=True, **{HEADER: "key-bob"})
     browser.force_login(user)
-    response = register(browser)
+    response = register_token(browser)
     if session_first:
         assert response.status_code == 403  # alice's session: CSRF applies, and fails
         assert response.json()["message"] == "CSRF check failed: CSRF cookie not set."
@@ -108,7 +99,7 @@ def test_an_anonymous_user_from_a_callable_counts_as_nobody(settings, user):
 
 def test_a_host_callable_is_header_based_no_csrf(settings, user):
     authenticate_with(settings, API_KEY, SESSION)
-    response = register(Client(enforce_csrf_checks=True, **{HEADER: "key-alice"}))
+    response = register_token(Client(enforce_csrf_checks=True, **{HEADER: "key-alice"}))
     assert response.status_code == 200, response.content
     assert owner_of_the_token() == user
 
@@ -117,8 +108,8 @@ def test_a_host_callable_marked_uses_cookies_must_pass_csrf(settings, user):
     authenticate_with(settings, REMEMBER_ME)
     browser = Client(enforce_csrf_checks=True)
     browser.cookies[REMEMBER_ME_COOKIE] = "key-alice"
-    assert register(browser).status_code == 403
-    assert register(browser, HTTP_X_CSRFTOKEN=give_csrf_cookie(browser)).status_code == 200
+    assert register_token(browser).status_code == 403
+    assert register_token(browser, HTTP_X_CSRFTOKEN=give_csrf_cookie(browser)).status_code == 200
     assert browser.get(PREFERENCES).status_code == 200  # safe methods need no token
 
 
@@ -130,7 +121,7 @@ def test_a_header_authenticated_request_is_never_csrf_checked_even_with_cookies(
     )
     client.force_login(user)
     give_csrf_cookie(client)
-    assert register(client).status_code == 200
+    assert register_token(client).status_code == 200
 
 
 @pytest.mark.parametrize("header", ["Token abc", "Bearer forged"])
@@ -151,7 +142,7 @@ def test_an_authorization_header_nobody_accepts_never_falls_back_to_cookies(
 
 def test_the_order_of_checks_401_before_csrf(settings):
     authenticate_with(settings, BEARER, SESSION)
-    response = register(Client(enforce_csrf_checks=True))
+    response = register_token(Client(enforce_csrf_checks=True))
     assert response.status_code == 401
 
 

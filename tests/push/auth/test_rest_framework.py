@@ -4,15 +4,18 @@ REST_FRAMEWORK is set per test; DRF reloads its settings when it changes.
 """
 
 import pytest
-from django.conf import settings as django_settings
-from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.test import Client
-from django.utils.crypto import get_random_string
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from push.auth.access_tokens import issue_access_token
 from tests.support import drf_auth
-from tests.support.api import PREFERENCES, REGISTER, VALID_TOKEN
+from tests.support.api import (
+    PREFERENCES,
+    VALID_TOKEN,
+    browser_of,
+    give_csrf_cookie,
+    register_token,
+)
 from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +25,6 @@ KEY = "tests.support.drf_auth.KeyAuthentication"
 SESSION = "rest_framework.authentication.SessionAuthentication"
 COUNTING_SESSION = "tests.support.drf_auth.CountingSessionAuthentication"
 EXEMPT_SESSION = "tests.support.drf_auth.CsrfExemptSessionAuthentication"
-BODY = {"token": VALID_TOKEN}
 
 
 @pytest.fixture
@@ -36,22 +38,6 @@ def drf(settings):
     return configure
 
 
-def register(client: Client, **extra):
-    return client.post(REGISTER, BODY, content_type="application/json", **extra)
-
-
-def browser_of(user) -> Client:
-    browser = Client(enforce_csrf_checks=True)
-    browser.force_login(user)
-    return browser
-
-
-def give_csrf_cookie(client: Client) -> str:
-    secret = get_random_string(CSRF_SECRET_LENGTH, allowed_chars=CSRF_ALLOWED_CHARS)
-    client.cookies[django_settings.CSRF_COOKIE_NAME] = secret
-    return secret
-
-
 # -- simplejwt's JWTAuthentication ------------------------------------------------------
 
 
@@ -60,7 +46,7 @@ def test_a_simplejwt_access_token_authenticates_without_csrf(drf, user):
     client = Client(
         enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}"
     )
-    assert register(client).status_code == 200
+    assert register_token(client).status_code == 200
     assert user.push_tokens.count() == 1
 
 
@@ -81,7 +67,7 @@ def test_simplejwt_accepts_the_tokens_push_issues(drf, user):
 def test_tokens_simplejwt_refuses_are_401_with_its_challenge(drf, user, header):
     drf(JWT)
     header = header or f"Bearer {RefreshToken.for_user(user)}"
-    response = register(Client(HTTP_AUTHORIZATION=header))
+    response = register_token(Client(HTTP_AUTHORIZATION=header))
     assert response.status_code == 401
     assert response.json()["message"] == (
         "Authentication credentials were not provided or are invalid."
@@ -110,11 +96,9 @@ def test_an_inactive_users_token_is_401(drf, user):
 
 def test_a_hosts_own_class(drf, user):
     drf(KEY, JWT)
-    assert (
-        register(Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION="Key key-alice")).status_code
-        == 200
-    )
-    response = register(Client(HTTP_AUTHORIZATION="Key key-nobody"))
+    alice = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION="Key key-alice")
+    assert register_token(alice).status_code == 200
+    response = register_token(Client(HTTP_AUTHORIZATION="Key key-nobody"))
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == 'Key realm="api"'
 
@@ -139,7 +123,7 @@ def test_refusals_are_logged_without_the_credential(drf, caplog):
 
 def test_a_drf_session_user_without_the_csrf_token_is_403_json(drf, user):
     drf(SESSION)
-    response = register(browser_of(user))
+    response = register_token(browser_of(user))
     assert response.status_code == 403
     assert response.json() == {
         "success": False,
@@ -151,7 +135,7 @@ def test_a_drf_session_user_without_the_csrf_token_is_403_json(drf, user):
 def test_a_drf_session_user_with_the_csrf_token_passes(drf, user):
     drf(SESSION)
     browser = browser_of(user)
-    assert register(browser, HTTP_X_CSRFTOKEN=give_csrf_cookie(browser)).status_code == 200
+    assert register_token(browser, HTTP_X_CSRFTOKEN=give_csrf_cookie(browser)).status_code == 200
     assert user.push_tokens.get().token == VALID_TOKEN  # the body was left for push to read
     assert browser.get(PREFERENCES).status_code == 200
 
@@ -160,15 +144,15 @@ def test_drfs_csrf_check_runs_once_per_request(drf, user):
     drf(COUNTING_SESSION)
     drf_auth.CountingSessionAuthentication.checks = 0
     browser = browser_of(user)
-    assert register(browser, HTTP_X_CSRFTOKEN=give_csrf_cookie(browser)).status_code == 200
-    assert register(browser).status_code == 403
+    assert register_token(browser, HTTP_X_CSRFTOKEN=give_csrf_cookie(browser)).status_code == 200
+    assert register_token(browser).status_code == 403
     assert drf_auth.CountingSessionAuthentication.checks == 2
 
 
 def test_the_class_decides_about_csrf_as_in_drf(drf, user):
     """A host that exempted its session from CSRF in DRF is not checked a second time."""
     drf(EXEMPT_SESSION)
-    assert register(browser_of(user)).status_code == 200
+    assert register_token(browser_of(user)).status_code == 200
 
 
 def test_drfs_csrf_check_comes_after_405_and_the_user_limit(drf, settings, user):
@@ -191,5 +175,5 @@ def test_drf_then_push_session(drf, settings, user):
     drf(JWT)
     push_settings_update(settings, AUTHENTICATION=["push.auth.rest_framework", "push.auth.session"])
     browser = browser_of(user)
-    assert register(browser).status_code == 403  # push's session: Django's CSRF check
-    assert register(browser, HTTP_X_CSRFTOKEN=give_csrf_cookie(browser)).status_code == 200
+    assert register_token(browser).status_code == 403  # push's session: Django's CSRF check
+    assert register_token(browser, HTTP_X_CSRFTOKEN=give_csrf_cookie(browser)).status_code == 200

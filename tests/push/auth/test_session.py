@@ -1,20 +1,21 @@
 """push.auth.session: Django's session user, with or without AuthenticationMiddleware; CSRF."""
 
 import pytest
-from django.conf import settings as django_settings
-from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.test import Client
-from django.utils.crypto import get_random_string
 
 from push.models import PushToken
-from tests.support.api import PREFERENCES, REGISTER, VALID_TOKEN
+from tests.support.api import (
+    PREFERENCES,
+    browser_of,
+    give_csrf_cookie,
+    register_token,
+)
 from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
 
 SESSIONS = "django.contrib.sessions.middleware.SessionMiddleware"
 AUTHENTICATION_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
-BODY = {"token": VALID_TOKEN}
 
 
 @pytest.fixture(autouse=True)
@@ -30,26 +31,13 @@ def middleware(request, settings):
     )
 
 
-def browser_of(user) -> Client:
-    browser = Client(enforce_csrf_checks=True)
-    browser.force_login(user)
-    return browser
-
-
-def csrf_token_of(browser: Client) -> str:
-    """Give the browser a csrftoken cookie; return the token a page would hand its script."""
-    secret = get_random_string(CSRF_SECRET_LENGTH, allowed_chars=CSRF_ALLOWED_CHARS)
-    browser.cookies[django_settings.CSRF_COOKIE_NAME] = secret
-    return secret
-
-
 def test_the_session_user_is_the_caller(middleware, user):
     response = browser_of(user).get(PREFERENCES)
     assert response.status_code == 200, response.content
 
 
 def test_a_session_user_without_the_csrf_token_is_403_json(middleware, user):
-    response = browser_of(user).post(REGISTER, BODY, content_type="application/json")
+    response = register_token(browser_of(user))
     assert response.status_code == 403
     assert response.json() == {
         "success": False,
@@ -60,24 +48,22 @@ def test_a_session_user_without_the_csrf_token_is_403_json(middleware, user):
 
 def test_a_session_user_with_a_wrong_csrf_token_is_403(middleware, user):
     browser = browser_of(user)
-    csrf_token_of(browser)
-    response = browser.post(
-        REGISTER, BODY, content_type="application/json", HTTP_X_CSRFTOKEN="x" * 32
-    )
+    give_csrf_cookie(browser)
+    response = register_token(browser, HTTP_X_CSRFTOKEN="x" * 32)
     assert response.status_code == 403
     assert response.json()["message"].startswith("CSRF check failed: CSRF token ")
 
 
 def test_a_session_user_with_the_csrf_token_passes(middleware, user):
     browser = browser_of(user)
-    token = csrf_token_of(browser)
-    response = browser.post(REGISTER, BODY, content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    token = give_csrf_cookie(browser)
+    response = register_token(browser, HTTP_X_CSRFTOKEN=token)
     assert response.status_code == 200, response.content
     assert user.push_tokens.count() == 1
 
 
 def test_no_session_is_401_without_a_challenge(middleware):
-    response = Client(enforce_csrf_checks=True).post(REGISTER, BODY, "application/json")
+    response = register_token(Client(enforce_csrf_checks=True))
     assert response.status_code == 401
     assert "WWW-Authenticate" not in response.headers  # a session has no scheme to name
 
