@@ -178,11 +178,11 @@ def schedule_many(
     Nothing is handed off: the outbox's due scan (`push_deliver`, Celery beat's
     push.deliver_due) delivers them once `at` has come. The rows count as made at `at`
     (`created_at`): their retries last RETRY_FOR_SECONDS from then and the overview counts
-    them then. The inbox lists them from the moment they are written, dated `at`.
+    them then. The inbox lists them from `at` on.
     """
     if notification.too_large:
         raise ValueError(notification.row_fields()["error_message"])
-    chunks = _written_in_chunks(notification, recipients, next_attempt_at=at, created_at=at)
+    chunks = _written_in_chunks(notification, recipients, due_at=at)
     ids = _written_ids(chunks, on_chunk)
     return DeliveryReport(total=len(ids), pending=len(ids)).as_dict()
 
@@ -331,25 +331,23 @@ def _written_in_chunks(
     recipients: Iterator[tuple[Any, str]],
     *,
     claimed: bool = False,
-    next_attempt_at: datetime | None = None,
-    created_at: datetime | None = None,
+    due_at: datetime | None = None,
 ) -> Iterator[list[NotificationLog]]:
     """Write the rows chunk by chunk (one INSERT each); yield each chunk.
 
     `claimed` rows carry a lease taken as their chunk is made, so it covers their delivery.
-    `next_attempt_at` and `created_at` date rows written now for later (scheduled sends).
+    `due_at` dates rows written now for later (scheduled sends): due, and made, then.
     Keyed rows are inserted skipping users who already have the key, and only this chunk's
     new rows (told apart by their lease token) are yielded: one more query per chunk.
     """
     size = push_settings.BATCH_SIZE
-    dated = {} if next_attempt_at is None else {"next_attempt_at": next_attempt_at}
+    dated = {} if due_at is None else {"next_attempt_at": due_at, "created_at": due_at}
     while chunk := list(islice(recipients, size)):
         if not notification.key:
             lease = new_lease() if claimed else {}
             rows = [notification.row(pk, language, **lease, **dated) for pk, language in chunk]
             with transaction.atomic():  # a savepoint inside the caller's transaction
                 written = NotificationLog.objects.bulk_create(rows)
-                _date(written, created_at)
             yield written
             continue
         # Unclaimed rows carry the token only as a mark: without locked_until anyone may
@@ -363,14 +361,4 @@ def _written_in_chunks(
             written = list(
                 NotificationLog.objects.filter(lease_token=lease["lease_token"]).order_by("pk")
             )
-            _date(written, created_at)
         yield written
-
-
-def _date(rows: list[NotificationLog], created_at: datetime | None) -> None:
-    """Date rows written for later at their due time (auto_now_add stamps now on insert)."""
-    if created_at is None or not rows:
-        return
-    NotificationLog.objects.filter(pk__in=[row.pk for row in rows]).update(created_at=created_at)
-    for row in rows:
-        row.created_at = created_at
