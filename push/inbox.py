@@ -26,7 +26,7 @@ from django.db.models import Count, Q, QuerySet
 from push import badges, clock
 from push.models import NotificationLog
 from push.types import is_registered, type_names
-from push.users import UserRef, user_id_of
+from push.users import user_id_of
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -55,12 +55,12 @@ def inbox_of(user_id: Any) -> QuerySet[NotificationLog]:
 
     A notification scheduled for later (push_send --at) is dated then, and listed from then.
     """
-    return NotificationLog.objects.inbox().filter(user_id=user_id, created_at__lte=clock.now())
+    return NotificationLog.objects.listed(clock.now()).filter(user_id=user_id)
 
 
 def unread_of(user_id: Any) -> QuerySet[NotificationLog]:
     """Return the user's unread inbox rows (unordered), each from its time on."""
-    return NotificationLog.objects.unread().filter(user_id=user_id, created_at__lte=clock.now())
+    return NotificationLog.objects.unread(clock.now()).filter(user_id=user_id)
 
 
 def encode_cursor(created_at: datetime, pk: int) -> str:
@@ -109,7 +109,7 @@ def list_notifications(
         raise ValueError(f"limit must be an integer from 1 to {MAX_PAGE_SIZE}.")
     if type is not None and not is_registered(type):
         raise ValueError(f"type must be one of: {', '.join(type_names())}.")
-    rows = unread_of(_pk(user)) if unread_only else inbox_of(_pk(user))
+    rows = unread_of(user_id_of(user)) if unread_only else inbox_of(user_id_of(user))
     if type is not None:
         rows = rows.filter(type=type)
     if cursor is not None:
@@ -127,7 +127,7 @@ def list_notifications(
 
 def unread_count(user) -> int:
     """Return the number of unread notifications in the user's inbox (1 query)."""
-    return unread_of(_pk(user)).count()
+    return unread_of(user_id_of(user)).count()
 
 
 def unread_counts(user_ids: Iterable[int]) -> dict[int, int]:
@@ -139,8 +139,8 @@ def unread_counts(user_ids: Iterable[int]) -> dict[int, int]:
     if not ids:
         return {}
     rows = (
-        NotificationLog.objects.unread()
-        .filter(user_id__in=ids, created_at__lte=clock.now())
+        NotificationLog.objects.unread(clock.now())
+        .filter(user_id__in=ids)
         .values("user_id")
         .annotate(unread=Count("id"))
         .order_by()
@@ -164,7 +164,7 @@ def mark_read(user, ids: Iterable[int] | None = None, *, all: bool = False) -> i
     """
     if all == (ids is not None):
         raise ValueError("Give either ids or all=True.")
-    rows = unread_of(_pk(user))
+    rows = unread_of(user_id_of(user))
     if not all:
         wanted = {
             pk
@@ -176,9 +176,5 @@ def mark_read(user, ids: Iterable[int] | None = None, *, all: bool = False) -> i
         rows = rows.filter(id__in=wanted)
     marked = rows.update(read_at=clock.now())
     if marked:
-        badges.schedule_update(_pk(user))
+        badges.schedule_update(user_id_of(user))
     return marked
-
-
-def _pk(user: UserRef) -> Any:
-    return user_id_of(user)

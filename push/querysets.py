@@ -99,8 +99,13 @@ class NotificationQuerySet(QuerySet):
         """What the in-app inbox shows (not refused content, not silent badge updates)."""
         return self.filter(in_inbox=True)
 
-    def unread(self) -> "NotificationQuerySet":
-        return self.filter(in_inbox=True, read_at__isnull=True)
+    def listed(self, now: datetime) -> "NotificationQuerySet":
+        """The inbox as its reader sees it at `now`: a row dated later (push_send --at) is
+        listed from its time on."""
+        return self.inbox().filter(created_at__lte=now)
+
+    def unread(self, now: datetime) -> "NotificationQuerySet":
+        return self.listed(now).filter(read_at__isnull=True)
 
     def with_outcome(self, outcome: str, now: datetime) -> "NotificationQuerySet":
         """Rows whose `outcome_of` is `outcome`."""
