@@ -99,6 +99,16 @@ def has_authorization_header(request: HttpRequest) -> bool:
     return "HTTP_AUTHORIZATION" in request.META
 
 
+# simplejwt's access tokens as OpenAPI names them: push.auth.simplejwt_bearer reads them,
+# and so does DRF's JWTAuthentication (kept here, where neither PyJWT nor DRF is needed).
+JWT_BEARER_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "bearerFormat": "JWT",
+    "description": "An access token in djangorestframework-simplejwt's format.",
+}
+
+
 def openapi_security(schemes: SecuritySchemes) -> Callable[[A], A]:
     """Name the OpenAPI security schemes whose credentials an authenticator reads.
 

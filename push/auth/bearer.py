@@ -11,21 +11,20 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 
 from push.auth.access_tokens import InvalidAccessToken, user_for_access_token
-from push.auth.base import AuthenticationFailed, openapi_security, www_authenticate
+from push.auth.base import (
+    JWT_BEARER_SCHEME,
+    AuthenticationFailed,
+    openapi_security,
+    www_authenticate,
+)
 
 logger = logging.getLogger(__name__)
 
 SCHEME = "Bearer"
 INVALID_TOKEN = f'{SCHEME} error="invalid_token"'
-OPENAPI_SCHEME = {
-    "type": "http",
-    "scheme": "bearer",
-    "bearerFormat": "JWT",
-    "description": "An access token in djangorestframework-simplejwt's format.",
-}
 
 
-@openapi_security({"bearer": OPENAPI_SCHEME})
+@openapi_security({"bearer": JWT_BEARER_SCHEME})
 @www_authenticate(SCHEME)
 def simplejwt_bearer(request: HttpRequest) -> AbstractBaseUser | None:
     """Return the user of a valid bearer access token; None for another scheme or none."""

@@ -23,6 +23,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from push.auth.base import (
+    JWT_BEARER_SCHEME,
     Authenticated,
     AuthenticationFailed,
     has_authorization_header,
@@ -105,7 +106,6 @@ def _challenge(request: HttpRequest) -> str | None:
 
 def _security_schemes() -> dict[str, dict[str, Any]]:
     """The DRF classes' schemes as OpenAPI names them, for the ones whose scheme is known."""
-    from push.auth.bearer import OPENAPI_SCHEME
     from push.auth.django_session import cookie_scheme
 
     schemes: dict[str, dict[str, Any]] = {}
@@ -122,7 +122,7 @@ def _security_schemes() -> dict[str, dict[str, Any]]:
                 "description": f"`{authentication_class.keyword} <key>`",
             }
         elif authentication_class.__module__.startswith("rest_framework_simplejwt"):
-            schemes["bearer"] = OPENAPI_SCHEME
+            schemes["bearer"] = JWT_BEARER_SCHEME
     return schemes
 
 

@@ -3,6 +3,11 @@
 REST_FRAMEWORK is set per test; DRF reloads its settings when it changes.
 """
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 from django.test import Client
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
@@ -16,6 +21,7 @@ from tests.support.api import (
     give_csrf_cookie,
     register_token,
 )
+from tests.support.processes import ROOT
 from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
@@ -177,3 +183,32 @@ def test_drf_then_push_session(drf, settings, user):
     browser = browser_of(user)
     assert register_token(browser).status_code == 403  # push's session: Django's CSRF check
     assert register_token(browser, HTTP_X_CSRFTOKEN=give_csrf_cookie(browser)).status_code == 200
+
+
+WITHOUT_PYJWT = """
+import json, sys
+sys.modules["jwt"] = None  # DRF installed, PyJWT not: the drf extra without jwt
+import django
+django.setup()
+from django.conf import settings
+settings.PUSH_NOTIFICATIONS = {"AUTHENTICATION": ["push.auth.rest_framework"]}
+settings.REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"]
+}
+from push.api.openapi import document
+print(json.dumps(sorted(document()["components"]["securitySchemes"])))
+"""
+
+
+def test_the_document_of_a_drf_host_without_pyjwt():
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_PYJWT],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "unitrade.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == ["session"]
