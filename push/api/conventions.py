@@ -86,6 +86,13 @@ def too_many_requests(seconds: int) -> JsonResponse:
     return response
 
 
+def method_not_allowed(method: str, allowed: tuple[str, ...]) -> JsonResponse:
+    """Return the 405 answer, naming the methods the URL takes."""
+    response = error_response(f"Method {method} not allowed.", 405)
+    response.headers["Allow"] = ", ".join(allowed)
+    return response
+
+
 def unauthorized(challenge: str | None) -> JsonResponse:
     """Return the 401 answer, with the authentication scheme's challenge when there is one."""
     response = error_response("Authentication credentials were not provided or are invalid.", 401)
@@ -132,9 +139,7 @@ def json_api(
                 if wait is not None:
                     return too_many_requests(wait)
             if request.method not in allowed:
-                response = error_response(f"Method {request.method} not allowed.", 405)
-                response.headers["Allow"] = ", ".join(allowed)
-                return response
+                return method_not_allowed(request.method, allowed)
             if not request.user.is_authenticated:
                 return unauthorized(authentication.challenge)
             wait = throttling.retry_after(request, rate_limit)

@@ -9,7 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 import push
 from push.api import openapi, throttling
-from push.api.conventions import BadRequest, error_response, json_api
+from push.api.conventions import BadRequest, error_response, json_api, method_not_allowed
 from push.api.devices import register_device, remove_device
 from push.conf import BACKGROUND, CELERY, INLINE, push_settings
 from push.handoff import inline_delivery
@@ -154,8 +154,6 @@ def push_preferences(request: HttpRequest, body: dict[str, Any]) -> JsonResponse
 def openapi_document(request: HttpRequest) -> JsonResponse:
     """Answer the API's OpenAPI document (push.api.openapi), for this URL prefix."""
     if request.method not in ("GET", "HEAD"):
-        response = error_response(f"Method {request.method} not allowed.", 405)
-        response.headers["Allow"] = "GET, HEAD"
-        return response
+        return method_not_allowed(request.method, ("GET", "HEAD"))
     prefix = request.path.removesuffix(OPENAPI_PATH)
     return JsonResponse(openapi.document(server=prefix), json_dumps_params={"indent": 1})
