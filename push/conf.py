@@ -13,7 +13,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from push.exceptions import PushConfigurationError
-from push.types import DEFAULT_MAX_AGE, get_type, is_registered
+from push.types import type_of_row
 
 # RECEIVER_ERRORS: what a receiver that fails (a bug of its own, a user that does not exist)
 # does to the save that ran it.
@@ -179,7 +179,7 @@ def max_age_of(kind: str) -> timedelta | None:
     if not isinstance(configured, dict):
         raise PushConfigurationError("PUSH_NOTIFICATIONS['MAX_AGE_SECONDS'] must be a dict.")
     if kind not in configured:
-        return get_type(kind).max_age if is_registered(kind) else DEFAULT_MAX_AGE
+        return type_of_row(kind).max_age
     seconds = configured[kind]
     if seconds is None:
         return None

@@ -23,7 +23,7 @@ from django.utils.translation import gettext, ngettext, override
 from push.conf import push_settings
 from push.models import NotificationLog
 from push.payloads import at_delivery, build_payload, payload_size
-from push.types import DEFAULT_DIGEST, Counting, get_type, is_registered
+from push.types import DEFAULT_DIGEST, Counting, type_of_row
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def texts(members: list[NotificationLog]) -> tuple[str, str]:
     lead = members[0]
     with override(lead.language or settings.LANGUAGE_CODE):
         # How the type counts its items (push.register_type's digest): "3 new messages".
-        counting = get_type(lead.type).digest if is_registered(lead.type) else DEFAULT_DIGEST
+        counting = type_of_row(lead.type).digest
         title = counted(counting, len(members))
         names = list(
             dict.fromkeys(

@@ -133,10 +133,18 @@ def is_registered(name: object) -> bool:
     return isinstance(name, str) and name in _registry
 
 
+def type_of_row(name: str) -> NotificationType:
+    """The type a stored row names; one no app registers (any more) reads as a plain one,
+    with the defaults' maximum age and digest."""
+    return _registry.get(name, _UNREGISTERED)
+
+
 def unregister_type(name: str) -> None:
     """Forget a type (tests, plugins); `system` is always there."""
     if name != SYSTEM:
         _registry.pop(name, None)
 
+
+_UNREGISTERED = NotificationType(name="", label="")
 
 register_type(SYSTEM, label="System", can_disable=False)

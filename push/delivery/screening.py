@@ -32,7 +32,7 @@ from push.conf import max_age_of, push_settings
 from push.freshness import fresh_from
 from push.models import NotificationLog, NotificationPreference, NotificationStatus
 from push.quiet_hours import quiet_hours_end, zone_named
-from push.types import NotificationType, get_type, is_registered, types
+from push.types import type_of_row, types
 
 QUIET_HOURS = f"{errors.QUIET_HOURS}: held until the user's quiet hours end."
 HOURLY_CAP = f"{errors.HOURLY_CAP}: held, the user had their hourly share of notifications."
@@ -90,7 +90,7 @@ def screen(notifications: list[NotificationLog], now: datetime) -> Screening:
             continue
         if is_badge_update(notification):
             continue  # not news: no type to switch off, never held, not capped
-        registered = registered_type(kind)
+        registered = type_of_row(kind)
         if preference is not None and registered.can_disable:
             if kind in preference.disabled_types:
                 screening.skipped[notification.pk] = (
@@ -116,14 +116,6 @@ def screen(notifications: list[NotificationLog], now: datetime) -> Screening:
     if cap and capped:
         _apply_hourly_cap(capped, cap, now, screening)
     return screening
-
-
-def registered_type(name: str) -> NotificationType:
-    """The type of a row; one no app registers (any more) is treated as a plain one."""
-    return get_type(name) if is_registered(name) else _UNREGISTERED
-
-
-_UNREGISTERED = NotificationType(name="", label="")
 
 
 def describe_age(age: timedelta) -> str:
