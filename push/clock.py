@@ -101,9 +101,3 @@ def now(using: str = "default") -> datetime:
 def skew(using: str = "default") -> timedelta:
     """Return how far the database's clock is ahead of this machine's (negative: behind)."""
     return _skew.current(using)
-
-
-def forget() -> None:
-    """Measure the skew again at the next `now()` (tests, after a fork)."""
-    with _skew.lock:
-        _skew.synced_wall = None

@@ -131,14 +131,14 @@ class NotificationQuerySet(QuerySet):
         return min((time for time in times if time is not None), default=None)
 
     def outbox_figures(self, now: datetime) -> dict[str, Any]:
-        """Return the pending rows by outcome (`pending`, `held`, `retrying`, `scheduled`),
-        all `waiting` ones, the `leased` and the `oldest` one's creation (one query)."""
+        """Return the pending rows by outcome (`pending`: due now, `held`, `retrying`,
+        `scheduled`), all `waiting` ones, the `leased` and the `oldest` one's creation (one
+        query)."""
         return self.filter(PENDING).aggregate(
             **{
                 word.value: Count("id", filter=outcome_q(word, now))
                 for word in (Outcome.PENDING, Outcome.HELD, Outcome.RETRYING, Outcome.SCHEDULED)
             },
-            due=Count("id", filter=due_q(now)),
             waiting=Count("id", filter=waiting_q(now)),
             leased=Count("id", filter=~unleased_q(now)),
             oldest=Min("created_at"),

@@ -27,7 +27,7 @@ class OutboxCollector(Collector):
         receipts = PushDelivery.objects.receipt_figures()
         oldest = outbox["oldest"]
         yield GaugeMetricFamily(
-            "push_outbox_pending", "Pending notifications due now.", value=outbox["due"]
+            "push_outbox_pending", "Pending notifications due now.", value=outbox["pending"]
         )
         yield GaugeMetricFamily(
             "push_outbox_retrying",

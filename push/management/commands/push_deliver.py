@@ -76,13 +76,13 @@ def outlook() -> str:
     """Say how many notifications stay pending and when the next one is due."""
     now = clock.now()
     counts = NotificationLog.objects.outbox_figures(now)
-    total = counts["due"] + counts["waiting"]
+    total = counts["pending"] + counts["waiting"]
     if not total:
         return "nothing pending."
     text = f"{total} pending"
     if counts["leased"]:
         text += f" ({counts['leased']} being delivered by another process)"
-    if counts["due"] > counts["leased"]:
+    if counts["pending"] > counts["leased"]:
         return text + "; some are due now (run again, or another worker is taking them)."
     waiting = NotificationLog.objects.waiting(now)
     later = waiting.aggregate(first=Min("next_attempt_at"))["first"]
