@@ -39,7 +39,6 @@ from push.delivery.polling import (
     RECEIPT_ASKED_AGAIN_AFTER,
     PollSchedule,
     due_work,
-    receipt_min_age,
 )
 from push.delivery.receipts import check_receipts
 from push.delivery.reports import DeliveryReport
@@ -201,9 +200,7 @@ class BackgroundDelivery:
                     pipeline = self._pipeline_with_room()
                     more = pipeline.send(rows, claimed=True) >= size
             if work.receipts_now:
-                report = check_receipts(
-                    receipt_min_age(), max_batches=1, asked_again_after=RECEIPT_ASKED_AGAIN_AFTER
-                )
+                report = check_receipts(max_batches=1, asked_again_after=RECEIPT_ASKED_AGAIN_AFTER)
                 more = more or report.checked > 0  # those asked are not due again for a while
         finally:
             self._schedule.looked(work, more=more)

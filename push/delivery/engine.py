@@ -186,21 +186,20 @@ def deliver_ids(
 def deliver_due(
     *,
     batch_size: int | None = None,
-    max_batches: int | None = None,
     stop: threading.Event | None = None,
     on_chunk: Callable[[DeliveryReport], None] | None = None,
     transport: BaseTransport | None = None,
 ) -> DeliveryReport:
     """Claim and deliver what is due, batch by batch, until nothing is; return the totals.
 
-    The one "deliver what is due" of every runner: `push_deliver`, Celery beat's task and
-    the background thread. The next batch is claimed while the requests of the previous
-    ones are in flight. It ends early after `max_batches`, or once `stop` is set (after
-    the batch in hand).
+    The one "deliver what is due" of `push_deliver` and Celery beat's task; the background
+    thread takes its batches from `due_batches` one look at a time. The next batch is
+    claimed while the requests of the previous ones are in flight. It ends early once
+    `stop` is set (after the batch in hand).
     """
     size = batch_size or push_settings.BATCH_SIZE
     return deliver(
-        due_batches(size, max_batches=max_batches, stop=stop),
+        due_batches(size, stop=stop),
         transport,
         claimed=True,
         on_chunk=on_chunk,

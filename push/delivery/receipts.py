@@ -10,6 +10,7 @@ from django.db.models import DateTimeField, F
 from push import clock
 from push.conf import push_settings
 from push.delivery.outcomes import ErrorSeen, act_on_errors
+from push.delivery.polling import receipt_min_age
 from push.delivery.reports import Report
 from push.delivery.rowvalues import per_row
 from push.errors import RATE_EXCEEDED
@@ -57,7 +58,7 @@ def check_receipts(
     requests of one run (the background thread asks one batch at a time).
     """
     if min_age is None:
-        min_age = timedelta(seconds=push_settings.RECEIPT_MIN_AGE_SECONDS)
+        min_age = receipt_min_age()
     now = clock.now()
     report = ReceiptReport()
     transport = transport or shared_transport()

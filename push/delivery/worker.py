@@ -16,7 +16,6 @@ from push.delivery.polling import (
     RECEIPT_ASKED_AGAIN_AFTER,
     PollSchedule,
     due_work,
-    receipt_min_age,
 )
 from push.delivery.receipts import ReceiptReport, check_receipts
 from push.delivery.reports import DeliveryReport
@@ -70,7 +69,7 @@ class Worker:
         return self.total
 
     def _check_receipts(self) -> None:
-        report = check_receipts(receipt_min_age(), asked_again_after=RECEIPT_ASKED_AGAIN_AFTER)
+        report = check_receipts(asked_again_after=RECEIPT_ASKED_AGAIN_AFTER)
         if report.checked:
             self.receipts.add(report)
             if self.on_receipts is not None:
