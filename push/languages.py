@@ -108,26 +108,23 @@ def languages_of(user_ids: Iterable[Any], using: str = DEFAULT_DB_ALIAS) -> dict
     One query (users and their chosen languages, or the users for USER_LANGUAGE).
     """
     ids = list(dict.fromkeys(user_ids))
-    users = get_user_model()._default_manager.using(using).filter(pk__in=ids)
-    function = user_language_function()
-    if function is not None:
-        return {user.pk: resolve(function(user)) for user in users}
-    if not enabled():
-        return dict.fromkeys(users.values_list("pk", flat=True), "")
-    return {pk: resolve(chosen) for pk, chosen in users.values_list("pk", CHOSEN)}
+    return dict(_pairs(get_user_model()._default_manager.using(using).filter(pk__in=ids)))
 
 
 def stream(users: QuerySet) -> Iterator[tuple[Any, str]]:
     """Yield (id, language) for every user of `users`, by id, streamed from the database."""
-    ordered = users.order_by("pk")
+    return _pairs(users.order_by("pk"), chunk_size=STREAM_CHUNK)
+
+
+def _pairs(users: QuerySet, chunk_size: int | None = None) -> Iterator[tuple[Any, str]]:
+    """(id, language) of each of `users`, read in one query (in chunks with `chunk_size`):
+    the users for USER_LANGUAGE, their ids alone with USE_I18N off, else ids and choices."""
     function = user_language_function()
+    rows: QuerySet
     if function is not None:
-        for user in ordered.iterator(chunk_size=STREAM_CHUNK):
-            yield user.pk, resolve(function(user))
-        return
-    if not enabled():
-        for pk in ordered.values_list("pk", flat=True).iterator(chunk_size=STREAM_CHUNK):
-            yield pk, ""
-        return
-    for pk, chosen in ordered.values_list("pk", CHOSEN).iterator(chunk_size=STREAM_CHUNK):
-        yield pk, resolve(chosen)
+        rows, pair = users, lambda user: (user.pk, resolve(function(user)))
+    elif not enabled():
+        rows, pair = users.values_list("pk", flat=True), lambda pk: (pk, "")
+    else:
+        rows, pair = users.values_list("pk", CHOSEN), lambda row: (row[0], resolve(row[1]))
+    return map(pair, rows if chunk_size is None else rows.iterator(chunk_size=chunk_size))
