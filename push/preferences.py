@@ -175,7 +175,9 @@ def adopt_phone_language(user: AbstractBaseUser, accept_language: str | None) ->
     )
     if created:
         return language
-    # Only a user without one: a language the user chose is never overwritten.
+    if preference.language:
+        return None  # the user chose one: never overwritten
+    # Only while the user still has none (a PATCH may choose one meanwhile).
     adopted = NotificationPreference.objects.filter(pk=preference.pk, language="").update(
         language=language
     )
