@@ -15,7 +15,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from push import clock, handoff
+from push import clock, handoff, languages
 from push.delivery.reports import DeliveryReport
 from push.handoff import inline_delivery
 from push.models import PushToken
@@ -103,8 +103,12 @@ class Command(BaseCommand):
             raise CommandError(
                 "Give users with --user or --users-file, or --all for every active user."
             )
-        users = _active_users()
-        user_ids = list(users.values_list("pk", flat=True)) if everyone else resolve(identifiers)
+        spoken: dict[Any, str] | None = None  # each user's language, by id
+        if everyone:
+            spoken = dict(languages.stream(_active_users()))  # ids and languages in one read
+            user_ids = list(spoken)
+        else:
+            user_ids = resolve(identifiers)
         try:
             notification = Notification(None, title, body, data=payload, type=kind, key=key)
         except (TypeError, ValueError) as exc:
@@ -114,7 +118,8 @@ class Command(BaseCommand):
             return
         progress = Progress(self.stdout, len(user_ids), self.stdout.isatty())
         try:
-            spoken = handoff.existing_recipients(user_ids)  # each in their own language
+            if spoken is None:
+                spoken = handoff.existing_recipients(user_ids)
             recipients = ((pk, spoken[pk]) for pk in user_ids)
             if due is None:
                 # It reports to a person: deliver now and say what happened, whatever DELIVERY.

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from push.models import NotificationLog, PushToken
+from push.models import NotificationLog, NotificationPreference, PushToken
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,6 +36,14 @@ def test_push_send_to_named_users(user, other_user, expo, capsys):
 def test_push_send_to_everyone(user, other_user, expo, capsys):
     call_command("push_send", "--all", "--title", "Hi", "--body", "All")
     assert NotificationLog.objects.count() == 2
+
+
+@pytest.mark.parametrize("to_whom", [["--all"], ["--user", "alice", "--user", "bob"]])
+def test_push_send_writes_each_row_in_its_readers_language(user, other_user, expo, to_whom):
+    NotificationPreference.objects.create(user=other_user, language="de")
+    call_command("push_send", *to_whom, "--title", "Hi", "--body", "All", stdout=io.StringIO())
+    written = dict(NotificationLog.objects.values_list("user__username", "language"))
+    assert written == {"alice": "en", "bob": "de"}
 
 
 @pytest.mark.parametrize(
