@@ -38,14 +38,13 @@ from push.sending import send
 from push.states import outcome_of
 from push.token_lifecycle import DeactivationReason, reactivate_tokens, retire_tokens
 from push.tokens import mask_token
+from push.users import email_field
 
 
 def user_search_fields(path: str) -> tuple[str, ...]:
     """Search the user by its username field and its email field, whatever the user model."""
-    model = get_user_model()
-    names = {model.USERNAME_FIELD, model.get_email_field_name()}
-    present = {field.name for field in model._meta.get_fields()}
-    return tuple(f"{path}__{name}" for name in sorted(names & present))
+    names = [get_user_model().USERNAME_FIELD, email_field()]
+    return tuple(f"{path}__{name}" for name in sorted(name for name in names if name))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -15,6 +15,7 @@ from push.conf import DELIVERY_MODES, LOG, RAISE, imported, max_age_of, push_set
 from push.exceptions import PushConfigurationError
 from push.receivers import declarations, tracker_for
 from push.types import SYSTEM, is_registered, type_names
+from push.users import has_field
 
 E001_INVALID_SETTINGS = "push.E001"
 E002_UNTRACKED_FIELD = "push.E002"
@@ -281,7 +282,7 @@ def check_receivers(app_configs=None, **kwargs) -> list[CheckMessage]:
                 )
             )
             continue
-        if declaration.field is not None and not _has_field(model, declaration.field):
+        if declaration.field is not None and not has_field(model, declaration.field):
             errors.append(
                 Error(
                     f"{declaration.name} watches {declaration.model}.{declaration.field}, "
@@ -332,11 +333,3 @@ def _tracker_hint(model, field: str) -> str:
             f"FieldTracker(fields=[..., {field!r}])."
         )
     return f"Add `tracker = FieldTracker(fields=[{field!r}])` to {model.__name__}."
-
-
-def _has_field(model, name: str) -> bool:
-    try:
-        model._meta.get_field(name)
-    except Exception:  # FieldDoesNotExist
-        return False
-    return True

@@ -4,7 +4,7 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Model, UUIDField
 
 # A user, or a user's primary key: an int, a UUID, a string (custom user models).
@@ -39,3 +39,21 @@ def user_id_of(user: UserRef) -> Any:
             f"{user!r:.40} is not a user id: the user model's primary key is a "
             f"{pk.get_internal_type()}."
         ) from None
+
+
+def has_field(model: type[Model], name: str) -> bool:
+    """Whether `model` has a field `name` (a custom user model may lack is_active, email...)."""
+    try:
+        model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
+
+
+def email_field() -> str | None:
+    """The user model's email field, if it has one besides its username field."""
+    model = get_user_model()
+    name = model.get_email_field_name()
+    if name == model.USERNAME_FIELD or not has_field(model, name):
+        return None
+    return name

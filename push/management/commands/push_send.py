@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
@@ -21,7 +20,7 @@ from push.handoff import inline_delivery
 from push.models import PushToken
 from push.notification import Notification
 from push.types import SYSTEM, type_names
-from push.users import user_id_of
+from push.users import email_field, has_field, user_id_of
 
 # Identifiers looked up per query (a users file may hold many thousands).
 LOOKUP_BATCH = 1000
@@ -228,14 +227,14 @@ def _as_pk(ident: str) -> Any:
 def _look_up(batch: list[str], found: dict[str, Any], ambiguous: set[str]) -> None:
     model = get_user_model()
     username_field = model.USERNAME_FIELD
-    email_field = _email_field(model)
+    email_name = email_field()
     pks = {ident: pk for ident in batch if (pk := _as_pk(ident)) is not None}
     lowered = {ident.lower() for ident in batch}
     users = _active_users()
     wanted = Q(pk__in=list(pks.values())) | Q(**{f"{username_field}__in": batch})
     columns = ["pk", username_field]
-    if email_field is not None:
-        users = users.annotate(_email=Lower(email_field))
+    if email_name is not None:
+        users = users.annotate(_email=Lower(email_name))
         wanted |= Q(_email__in=lowered)
         columns.append("_email")
     by_pk, by_username, by_email = {}, {}, {}
@@ -264,25 +263,9 @@ def _active_users() -> QuerySet:
     """The users that may be notified: the active ones, where the model says which."""
     model = get_user_model()
     users = model._default_manager.order_by("pk")
-    if _has_field(model, "is_active"):
+    if has_field(model, "is_active"):
         users = users.filter(is_active=True)
     return users
-
-
-def _email_field(model: type) -> str | None:
-    """The user model's email field, if it has one besides its username field."""
-    name = model.get_email_field_name()
-    if name == model.USERNAME_FIELD or not _has_field(model, name):
-        return None
-    return name
-
-
-def _has_field(model: type, name: str) -> bool:
-    try:
-        model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return False
-    return True
 
 
 def _read_users_file(path: Path) -> list[str]:
