@@ -7,13 +7,12 @@ from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
 from django.core.checks import Warning as CheckWarning
-from model_utils import FieldTracker
 
 from push.api.throttling import invalid_rates
 from push.auth.pipeline import configuration_problems as authentication_problems
 from push.conf import DELIVERY_MODES, LOG, RAISE, imported, max_age_of, push_settings
 from push.exceptions import PushConfigurationError
-from push.receivers import declarations, tracker_for
+from push.receivers import declarations, tracker_for, trackers_of
 from push.types import SYSTEM, is_registered, type_names
 from push.users import has_field
 
@@ -321,15 +320,10 @@ def check_receivers(app_configs=None, **kwargs) -> list[CheckMessage]:
 
 def _tracker_hint(model, field: str) -> str:
     """Add the field to the model's tracker, or give the model one."""
-    trackers = [
-        name
-        for klass in model.__mro__
-        for name, value in vars(klass).items()
-        if isinstance(value, FieldTracker)
-    ]
-    if trackers:
+    tracker = next((name for name, _ in trackers_of(model)), None)
+    if tracker is not None:
         return (
-            f"Add {field!r} to the fields of {model.__name__}.{trackers[0]}: "
+            f"Add {field!r} to the fields of {model.__name__}.{tracker}: "
             f"FieldTracker(fields=[..., {field!r}])."
         )
     return f"Add `tracker = FieldTracker(fields=[{field!r}])` to {model.__name__}."

@@ -212,13 +212,17 @@ def _connect(declaration: Declaration) -> None:
         )
 
 
+def trackers_of(model: type[Model]) -> Iterator[tuple[str, FieldTracker]]:
+    """Yield (attribute name, FieldTracker) for each tracker `model` declares or inherits."""
+    for klass in model.__mro__:
+        for name, value in vars(klass).items():
+            if isinstance(value, FieldTracker):
+                yield name, value
+
+
 def tracker_for(model: type[Model], field_name: str) -> FieldTracker | None:
     """Return the FieldTracker of `model` that tracks `field_name`, if there is one."""
-    for klass in model.__mro__:
-        for value in vars(klass).values():
-            if isinstance(value, FieldTracker) and field_name in value.fields:
-                return value
-    return None
+    return next((t for _, t in trackers_of(model) if field_name in t.fields), None)
 
 
 # Instance attribute holding the committed values read in pre_save, by declaration (two

@@ -44,9 +44,9 @@ class Authentication:
     challenge: str | None = None
 
 
-@functools.cache
 def load(path: str) -> Authenticator:
-    """Import the authenticator a dotted path names (once), or raise PushConfigurationError."""
+    """Import the authenticator a dotted path names (once: conf.imported caches), or raise
+    PushConfigurationError."""
     authenticator = imported(SETTING, path)
     if not callable(authenticator):
         raise PushConfigurationError(f"{SETTING} names {path!r}, which is not callable.")
