@@ -137,35 +137,6 @@ def _errors(now: datetime, since: datetime) -> list[ErrorCount]:
     return errors
 
 
-@dataclass(frozen=True)
-class OutboxFigures:
-    """What waits: pending rows by outcome (due now, retrying, held, scheduled), tickets
-    without a receipt."""
-
-    pending: int
-    retrying: int
-    held: int
-    scheduled: int
-    oldest_pending_at: datetime | None
-    receipts_awaiting: int
-    oldest_receipt_awaiting_at: datetime | None
-
-
-def outbox_figures(now: datetime) -> OutboxFigures:
-    """Return the outbox's figures (two aggregate queries)."""
-    outbox = NotificationLog.objects.outbox_figures(now)
-    receipts = PushDelivery.objects.receipt_figures()
-    return OutboxFigures(
-        pending=outbox["pending"],
-        retrying=outbox["retrying"],
-        held=outbox["held"],
-        scheduled=outbox["scheduled"],
-        oldest_pending_at=outbox["oldest"],
-        receipts_awaiting=receipts["awaiting"],
-        oldest_receipt_awaiting_at=receipts["oldest"],
-    )
-
-
 def collect(now: datetime | None = None) -> Overview:
     """Return every figure of the overview page (eight queries)."""
     now = now or clock.now()
@@ -174,7 +145,8 @@ def collect(now: datetime | None = None) -> Overview:
     hourly = _timeline(logs, TruncHour, hours, now)
     daily = _timeline(logs, TruncDay, days, now)
     errors = _errors(now, days[0])
-    outbox = outbox_figures(now)
+    outbox = NotificationLog.objects.outbox_figures(now)
+    receipts = PushDelivery.objects.receipt_figures()
     recent = now - timedelta(days=RECENT_DEACTIVATION_DAYS)
     tokens = (
         PushToken.objects.values("is_active", "deactivation_reason")
@@ -196,13 +168,13 @@ def collect(now: datetime | None = None) -> Overview:
         hourly=hourly,
         daily=daily,
         errors=errors,
-        pending=outbox.pending,
-        retrying=outbox.retrying,
-        held=outbox.held,
-        scheduled=outbox.scheduled,
-        oldest_pending_at=outbox.oldest_pending_at,
-        receipts_awaiting=outbox.receipts_awaiting,
-        oldest_receipt_awaiting_at=outbox.oldest_receipt_awaiting_at,
+        pending=outbox["pending"],
+        retrying=outbox["retrying"],
+        held=outbox["held"],
+        scheduled=outbox["scheduled"],
+        oldest_pending_at=outbox["oldest"],
+        receipts_awaiting=receipts["awaiting"],
+        oldest_receipt_awaiting_at=receipts["oldest"],
         tokens_active=active,
         tokens_inactive=inactive,
         deactivated_recently=dict(sorted(deactivated_recently.items(), key=lambda kv: -kv[1])),
