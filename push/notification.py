@@ -67,8 +67,9 @@ class Notification:
             check_json(self.data, "data")
         if not isinstance(self.options, dict):
             raise TypeError("options must be a dict of Expo message fields.")
-        if self.to is not None:
-            self.recipient_ids()  # a clear TypeError or ValueError for what is no user
+        # Read once, here: a clear TypeError or ValueError for what is no user.
+        ids = None if self.to is None else tuple(dict.fromkeys(map(user_id_of, self.recipients())))
+        object.__setattr__(self, "_recipient_ids", ids)
         object.__setattr__(self, "_site_language", languages.resolve(None))
         object.__setattr__(self, "_written", {})  # language -> row fields, each made once
         self.row_fields()  # written in the site's language now: checked before any row
@@ -86,8 +87,9 @@ class Notification:
     @property
     def recipient_loaded(self) -> bool:
         """Whether `to` holds only users read from the database (they need no check)."""
-        users = self.to if isinstance(self.to, list | tuple) else [self.to]
-        return all(isinstance(user, Model) and not user._state.adding for user in users)
+        return self.to is not None and all(
+            isinstance(user, Model) and not user._state.adding for user in self.recipients()
+        )
 
     def recipients(self) -> list[Any]:
         """Return `to` as a list."""
@@ -97,10 +99,9 @@ class Notification:
 
     def recipient_ids(self) -> list[Any]:
         """Return the primary keys of the recipients, each once, in their order."""
-        if self.to is None:
+        if self._recipient_ids is None:  # type: ignore[attr-defined]
             raise ValueError("This notification has no recipient (`to`).")
-        users = self.to if isinstance(self.to, list | tuple) else [self.to]
-        return list(dict.fromkeys(user_id_of(user) for user in users))
+        return list(self._recipient_ids)  # type: ignore[attr-defined]
 
     def recipient_id(self) -> Any:
         """Return the primary key of the one recipient."""
