@@ -56,19 +56,19 @@ def record(chunk: Chunk, tickets: list[Ticket], report: DeliveryReport) -> None:
     answered = _answered(chunk, tickets)
     now = clock.now()
     outcomes = _decide(chunk, answered, now)
-    vanished: Vanished | None = None
+    vanished, looked_for_vanished = Vanished(), False
     give_up_at = time.monotonic() + push_settings.LEASE_SECONDS
     wait = RETRY_WAIT_SECONDS
     while True:
         attempt = DeliveryReport()
         try:
             with transaction.atomic():
-                lost = _write(chunk, answered, outcomes, now, attempt, vanished or Vanished())
+                lost = _write(chunk, answered, outcomes, now, attempt, vanished)
             break
         except IntegrityError:
-            if vanished is not None:
+            if looked_for_vanished:
                 raise  # not a deleted row: a real fault, for the caller to log
-            vanished = _vanished(chunk)
+            vanished, looked_for_vanished = _vanished(chunk), True
             logger.warning(
                 "%d notification(s) and %d device(s) were deleted while their chunk was in "
                 "flight: the rest of the chunk is recorded without them.",
@@ -94,8 +94,8 @@ def record(chunk: Chunk, tickets: list[Ticket], report: DeliveryReport) -> None:
             "outcome is left to it",
             lost,
         )
-    _apply(chunk, outcomes, vanished or Vanished())
-    _count(chunk, answered, outcomes, vanished or Vanished())
+    _apply(chunk, outcomes, vanished)
+    _count(chunk, answered, outcomes, vanished)
     report.add(attempt)
 
 
