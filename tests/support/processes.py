@@ -26,6 +26,25 @@ def test_database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
+def run_site_python(
+    code: str, *, dropped: tuple[str, ...] = ("DJANGO_",), **env: str
+) -> subprocess.CompletedProcess:
+    """Run `code` in a new Python process with the reference site's settings.
+
+    Its environment is this one without the variables whose names start with `dropped`,
+    plus `env`.
+    """
+    kept = {key: value for key, value in os.environ.items() if not key.startswith(dropped)}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**kept, **env, "DJANGO_SETTINGS_MODULE": "unitrade.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def worker_env(**push_settings) -> dict[str, str]:
     """Return the environment of a process that shares the tests' database and push setup."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}

@@ -1,17 +1,13 @@
 """Settings come from the environment; production refuses to start without a secret key."""
 
-import os
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from tests.support.processes import ROOT, run_site_python
 from unitrade.env import env_bool, env_list
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -47,20 +43,11 @@ def test_env_list(monkeypatch):
 
 
 def _load_settings(**env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
-    clean.update(env)
     code = (
         "from django.conf import settings; "
         "print(settings.DEBUG, settings.DATABASES['default']['ENGINE'], settings.ALLOWED_HOSTS)"
     )
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "unitrade.settings"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_site_python(code, dropped=("DJANGO_", "DATABASE_"), **env)
 
 
 def test_production_without_secret_key_fails_clearly():

@@ -1,9 +1,6 @@
 """PUSH_NOTIFICATIONS["AUTHENTICATION"]: order, precedence, CSRF by kind, host callables, checks."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 from django.core.checks import run_checks
@@ -20,7 +17,7 @@ from tests.support.api import (
     register_token,
 )
 from tests.support.auth import API_KEY_HEADER, REMEMBER_ME_COOKIE
-from tests.support.processes import ROOT
+from tests.support.processes import run_site_python
 from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
@@ -222,15 +219,7 @@ print(json.dumps(found))
 
 
 def test_without_pyjwt_or_drf_push_imports_and_the_check_names_what_to_install():
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
-    result = subprocess.run(
-        [sys.executable, "-c", WITHOUT_OPTIONAL_PACKAGES],
-        cwd=ROOT,
-        env={**env, "DJANGO_SETTINGS_MODULE": "unitrade.settings"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_site_python(WITHOUT_OPTIONAL_PACKAGES)
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout.strip().splitlines()[-1])
     jwt_missing, drf_missing = found["errors"]

@@ -4,9 +4,6 @@ REST_FRAMEWORK is set per test; DRF reloads its settings when it changes.
 """
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 from django.test import Client
@@ -21,7 +18,7 @@ from tests.support.api import (
     give_csrf_cookie,
     register_token,
 )
-from tests.support.processes import ROOT
+from tests.support.processes import run_site_python
 from tests.support.settings import push_settings_update
 
 pytestmark = pytest.mark.django_db
@@ -201,14 +198,6 @@ print(json.dumps(sorted(document()["components"]["securitySchemes"])))
 
 
 def test_the_document_of_a_drf_host_without_pyjwt():
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
-    result = subprocess.run(
-        [sys.executable, "-c", WITHOUT_PYJWT],
-        cwd=ROOT,
-        env={**env, "DJANGO_SETTINGS_MODULE": "unitrade.settings"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_site_python(WITHOUT_PYJWT)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == ["session"]
