@@ -1,7 +1,5 @@
 """The Prometheus endpoint, scraped after real deliveries to the loopback Expo server."""
 
-import os
-
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -67,23 +65,12 @@ def test_the_scheme_is_bearer_in_any_case_and_a_bare_token_is_refused(
 
 
 def test_the_site_reads_the_metrics_token_from_the_environment():
-    import subprocess
-    import sys
-
-    from tests.support.processes import ROOT
-
     read = (
         "import django; django.setup(); from push.conf import push_settings; "
         "print(push_settings.METRICS_TOKEN)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", read],
-        cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "unitrade.settings", "METRICS_TOKEN": "t0k"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = processes.run_site_python(read, METRICS_TOKEN="t0k")
+    assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "t0k"
 
 

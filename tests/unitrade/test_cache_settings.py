@@ -1,13 +1,11 @@
 """CACHES from the environment: Redis when CACHE_URL or REDIS_URL is set, memory otherwise."""
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.processes import run_site_python
+
 PRINT_CACHE = (
     "from django.conf import settings; "
     "print(settings.CACHES['default']['BACKEND'], settings.CACHES['default'].get('LOCATION'))"
@@ -15,19 +13,8 @@ PRINT_CACHE = (
 
 
 def load(**env: str) -> subprocess.CompletedProcess:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_")) and k not in {"CACHE_URL", "REDIS_URL"}
-    }
-    return subprocess.run(
-        [sys.executable, "-c", PRINT_CACHE],
-        cwd=ROOT,
-        env={**clean, **env, "DJANGO_SETTINGS_MODULE": "unitrade.settings"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    dropped = ("DJANGO_", "DATABASE_", "CACHE_URL", "REDIS_URL")
+    return run_site_python(PRINT_CACHE, dropped=dropped, **env)
 
 
 @pytest.mark.parametrize(
